@@ -1,0 +1,3 @@
+from hepatorisk.cli import main
+
+raise SystemExit(main())
