@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from hepatorisk import __version__
-from hepatorisk.cli import cohort
+from hepatorisk.cli import cohort, data
 from hepatorisk.exceptions import HepatoriskError
 
 __all__ = ["main"]
 
-_COMMANDS = (cohort,)
+_COMMANDS = (cohort, data)
 
 
 def build_parser() -> argparse.ArgumentParser:
