@@ -31,6 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--weeks", type=_positive_int, default=None, help="weeks of follow-up (24)")
     gen.set_defaults(handler=_generate)
 
+    build = actions.add_parser(
+        "build", help="build a real public cohort (ctn0094, nhanes) from its vendored files"
+    )
+    build.add_argument("name", choices=("ctn0094", "nhanes"), help="public cohort to build")
+    build.add_argument("--out", type=Path, required=True, help="output folder for the tables")
+    build.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="folder of the published files (default: data/public/<name> of this checkout)",
+    )
+    build.set_defaults(handler=_build)
+
     desc = actions.add_parser(
         "describe", help="Table 1 and the published calibration targets of a cohort folder"
     )
@@ -60,6 +73,13 @@ def _generate(args: argparse.Namespace) -> int:
         args.out,
         time.perf_counter() - started,
     )
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from hepatorisk.cohorts.public import build_public_cohort
+
+    build_public_cohort(args.name, args.out, source=args.source)
     return 0
 
 

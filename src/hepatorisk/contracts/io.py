@@ -15,7 +15,7 @@ __all__ = ["read_table", "write_table"]
 
 
 def write_table(frame: pd.DataFrame, schema: TableSchema, path: Path) -> Path:
-    """Validate ``frame`` against ``schema`` and write it as Parquet; nothing is written if invalid."""
+    """Validate ``frame`` and write it as Parquet; an invalid table writes nothing."""
     checked = schema.validate(frame, source=f"{schema.name} (about to be written to {path})")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")

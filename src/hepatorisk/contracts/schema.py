@@ -138,14 +138,17 @@ def _check_column(series: pd.Series, col: Column) -> tuple[pd.Series, list[str]]
     problems: list[str] = []
     isna = series.isna().to_numpy()
     if not col.nullable and isna.any():
-        problems.append(f"{int(isna.sum())} missing value(s) where none are allowed (rows {_rows(isna)})")
+        problems.append(
+            f"{int(isna.sum())} missing value(s) where none are allowed (rows {_rows(isna)})"
+        )
 
     if col.kind in ("int", "float"):
         values = pd.to_numeric(series, errors="coerce")
         bad = values.isna().to_numpy() & ~isna
         if bad.any():
             problems.append(
-                f"{int(bad.sum())} non-numeric value(s) (rows {_rows(bad)}: {_examples(series, bad)})"
+                f"{int(bad.sum())} non-numeric value(s) "
+                f"(rows {_rows(bad)}: {_examples(series, bad)})"
             )
             return series, problems
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -176,7 +179,7 @@ def _check_column(series: pd.Series, col: Column) -> tuple[pd.Series, list[str]]
     if col.kind == "bool":
         if series.dtype == bool or str(series.dtype) == "boolean":
             return series.astype(col.dtype), problems
-        mapped = series.map({True: True, False: False, 1: True, 0: False, "true": True, "false": False})
+        mapped = series.map({True: True, False: False, "true": True, "false": False})
         bad = mapped.isna().to_numpy() & ~isna
         if bad.any():
             problems.append(
