@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+import pyreadr
 import pytest
+
+from hepatorisk.cohorts.ctn0094 import Ctn0094Cohort, RawTables, derive_cohort, load_raw
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENDORED = REPO_ROOT / "data" / "public"
@@ -35,3 +39,29 @@ def ctn_source() -> Path:
 @pytest.fixture(scope="session")
 def nhanes_source() -> Path:
     return VENDORED / "nhanes_2017_2018"
+
+
+@pytest.fixture(scope="session")
+def ctn_raw(ctn_source: Path) -> RawTables:
+    return load_raw(ctn_source)
+
+
+@pytest.fixture(scope="session")
+def ctn_cohort(ctn_raw: RawTables) -> Ctn0094Cohort:
+    return derive_cohort(ctn_raw)
+
+
+@pytest.fixture(scope="session")
+def ctnote_outcomes(shared_public: Path) -> pd.DataFrame:
+    """CTNote v0.1.3 ``outcomesCTN0094`` (GPL-3, read from the shared folder, never vendored)."""
+    frame = pyreadr.read_r(str(shared_public / "ctnote_outcomes" / "outcomesCTN0094.rda"))
+    table = frame["outcomesCTN0094"]
+    return table.assign(who=table["who"].astype("int64"))
+
+
+@pytest.fixture(scope="session")
+def extra_patterns(shared_public: Path) -> pd.DataFrame:
+    """public.ctn0094extra v1.0.4 ``derived_weeklyOpioidPattern``."""
+    path = shared_public / "ctn0094extra" / "derived_weeklyOpioidPattern.rda"
+    table = pyreadr.read_r(str(path))["derived_weeklyOpioidPattern"]
+    return table.assign(who=table["who"].astype("int64"))

@@ -82,6 +82,11 @@ def verify_file(path: Path, expected: DataFile, dataset: str, how_to_fix: str = 
 def verify_dataset(folder: Path, dataset: Dataset | str) -> None:
     """Check every file of ``dataset`` in ``folder``; all problems are reported together."""
     ds = get_dataset(dataset) if isinstance(dataset, str) else dataset
+    if not folder.is_dir():
+        raise DataSourceError(
+            f"{folder}: no such folder; expected the {len(ds.files)} {ds.name} files there. "
+            f"Get them with 'hepatorisk data fetch {ds.name} --dest {folder}'."
+        )
     problems = []
     for item in ds.files:
         try:
