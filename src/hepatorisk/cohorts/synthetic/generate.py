@@ -63,18 +63,18 @@ class SyntheticCohort:
             json.dumps(self.config.model_dump(), indent=2) + "\n"
         )
         write_manifest(
-            directory,
             CohortManifest(
                 kind="synthetic",
                 tables=list(TABLES),
                 outcomes=["liver_event_12w", "relapse_12w", "relapse_24w"],
                 feature_sets={"baseline": [c for c in PATIENTS.column_names if c != "patient_id"]},
-                details={
+                extra={
                     "patients": len(self.patients),
                     "seed": self.seed,
                     "weeks": self.config.follow_up.weeks,
                 },
             ),
+            directory,
         )
 
 
@@ -85,7 +85,7 @@ def load_cohort(directory: Path) -> SyntheticCohort:
         raise DataContractError(f"{directory}: a {manifest.kind!r} cohort, not a synthetic one")
     tables = {name: read_table(directory / f"{name}.parquet", s) for name, s in TABLES.items()}
     config = GeneratorConfig.model_validate_json((directory / "generator_config.json").read_text())
-    return SyntheticCohort(**tables, config=config, seed=int(manifest.details["seed"]))
+    return SyntheticCohort(**tables, config=config, seed=int(manifest.extra["seed"]))
 
 
 def generate_cohort(patients: int, *, seed: int, config: GeneratorConfig) -> SyntheticCohort:

@@ -186,7 +186,7 @@ class Symptoms(_Params):
 
 class Oracle(_Params):
     quadrature_nodes: Annotated[int, Field(ge=8, le=200)]
-    injury_grid: Annotated[int, Field(ge=16, le=400)]
+    injury_grid: Annotated[int, Field(ge=16, le=200)]
 
 
 class GeneratorConfig(_Params):
