@@ -21,6 +21,8 @@ __all__ = ["Description", "Section", "Target", "describe_cohort", "targets_frame
 # kind -> "module:function" returning a Description; imported only when that kind is described
 DESCRIBERS = {
     "synthetic": "hepatorisk.cohorts.synthetic.describe:describe",
+    "ctn0094": "hepatorisk.cohorts.ctn0094.describe:describe",
+    "nhanes": "hepatorisk.cohorts.nhanes.describe:describe",
 }
 
 
