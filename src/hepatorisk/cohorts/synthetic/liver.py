@@ -205,7 +205,7 @@ def simulate_liver(
     inj_peak, inj_r, inj_bili = (
         lognormal(inj.alt_peak_xuln, n),
         lognormal(inj.r_ratio, n),
-        lognormal(inj.bilirubin_peak_xuln, n),
+        np.minimum(lognormal(inj.bilirubin_peak_xuln, n), liver.bilirubin_peak_max_xuln),
     )
     flare = rng.random(n) < expit(_flare_logit(base, nafld, config))
     flare_day = rng.uniform(0.0, 7.0 * fu.weeks, n)
@@ -213,7 +213,7 @@ def simulate_liver(
     fl_peak, fl_r, fl_bili = (
         lognormal(fl.alt_peak_xuln, n),
         lognormal(fl.r_ratio, n),
-        lognormal(fl.bilirubin_peak_xuln, n),
+        np.minimum(lognormal(fl.bilirubin_peak_xuln, n), liver.bilirubin_peak_max_xuln),
     )
 
     lab_weeks = [0, *fu.post_baseline_lab_weeks]
@@ -256,7 +256,9 @@ def simulate_liver(
         # later draws see the stop; this draw already shows the level reached
         stop[stops] = week
 
-        inj_alp, fl_alp = inj_alt / inj_r, fl_alt / fl_r  # R = (ALT/ULN) / (ALP/ULN)
+        # R = (ALT/ULN) / (ALP/ULN), with ALP capped at a clinically seen peak
+        inj_alp = np.minimum(inj_alt / inj_r, liver.alp_peak_max_xuln)
+        fl_alp = np.minimum(fl_alt / fl_r, liver.alp_peak_max_xuln)
         inj_b = np.where(
             exposed, level_at(inj_bili, onset_week, stop, week, inj.half_life_weeks), 0
         )

@@ -144,6 +144,8 @@ class Liver(_Params):
     latency_days: LogNormal
     kratom_injury: Injury
     ast_to_alt_in_injury: Positive
+    alp_peak_max_xuln: Positive
+    bilirubin_peak_max_xuln: Positive
     ggt_to_alp_in_injury: Positive
     inr_rise_per_bilirubin_xuln: Positive
     stop_on_detection_probability: Probability
