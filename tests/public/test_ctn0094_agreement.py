@@ -116,3 +116,16 @@ def test_detect_in_window_edge_cases() -> None:
     assert detect_in_window("-++++", 4, 4) == (2, 1)
     assert detect_in_window("-+++-", 4, 4) == (2, 0)  # censored at the number of windows
     assert detect_in_window("o-o+++", 4, 3) == (3, 1)  # CTNote's own documentation example
+
+
+def test_weekly_table_counts_urine_samples_beside_the_published_symbol(
+    ctn_cohort: Ctn0094Cohort,
+) -> None:
+    weekly = ctn_cohort.weekly_uds.set_index(["who", "week"])
+    # patient 1223 attended on day 149 (week 21 after randomization on day 2) without giving a
+    # sample: the published derivation calls the week negative; the sample count shows why
+    assert weekly.loc[(1223, 21), "symbol"] == "-"
+    assert weekly.loc[(1223, 21), "samples"] == 0
+    treatment = ctn_cohort.weekly_uds[ctn_cohort.weekly_uds["week"] >= 1]
+    assert (treatment.loc[treatment["symbol"] == "+", "samples"] > 0).all()
+    assert (treatment.loc[treatment["symbol"] == "-", "samples"] == 0).any()

@@ -31,6 +31,7 @@ class RawTables:
     rbs_iv: pd.DataFrame
     tlfb: pd.DataFrame
     uds: pd.DataFrame
+    uds_temp: pd.DataFrame
     visit: pd.DataFrame
     psychiatric: pd.DataFrame
     fagerstrom: pd.DataFrame

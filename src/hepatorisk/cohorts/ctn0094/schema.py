@@ -237,6 +237,13 @@ WEEKLY_UDS = TableSchema(
             "opioid screen status of the week",
             allowed=(*_WEEK_STATUS, "not_required"),
         ),
+        Column(
+            "samples",
+            "int",
+            "urine samples with a uds_temp record that week (not used by the published words)",
+            min=0,
+            max=50,
+        ),
     ),
 )
 

@@ -20,10 +20,13 @@ Common to both (as in the R source): each patient has a protocol day grid from d
 second randomization. A day counts as *negative* when a clinic visit (``visit.what`` in
 visit/final) was recorded without an opioid-positive screen, as *positive* when a qualifying
 screen was positive; a week is ``+`` (positive only), ``-`` (negative only), ``*`` (both), ``o``
-(neither, from week 1 on) or ``_`` (neither, before treatment). ``uds_temp`` is not read: the
-published derivation tells a negative from a missing week by visit attendance, not by sample
-temperature. ctn0094extra's imputed "Missing" visits never fall before week 1 for randomized
-patients, so they cannot change a symbol and are not recomputed here.
+(neither, from week 1 on) or ``_`` (neither, before treatment). The published derivation tells a
+negative from a missing week by visit attendance, not by a collected sample: about 18% of the
+negative treatment weeks have no urine-sample record in ``uds_temp``. The weekly table therefore
+also counts the ``uds_temp`` samples of each week (``samples``) for sensitivity analyses; the
+words and outcomes do not use it, so that they stay equal to the published ones.
+ctn0094extra's imputed "Missing" visits never fall before week 1 for randomized patients, so they
+cannot change a symbol and are not recomputed here.
 """
 
 from __future__ import annotations
@@ -157,6 +160,7 @@ def uds_words(raw: RawTables) -> UdsWords:
         np.where(start2.notna() & (current["week"] >= start2), "phase_2", "phase_1"),
     )
     current["status"] = current["symbol"].map(SYMBOLS)
+    current["samples"] = _samples_per_week(raw, rand1, current)
 
     words = (
         current.groupby(["who", "phase"])["symbol"].agg("".join).unstack(fill_value="")
@@ -167,5 +171,17 @@ def uds_words(raw: RawTables) -> UdsWords:
     words = words.reset_index()
     return UdsWords(
         words=words[["who", "baseline", "phase_1", "phase_2", "phase_2_start_week", "ctnote"]],
-        weekly=current[["who", "week", "phase", "symbol", "status"]].reset_index(drop=True),
+        weekly=current[["who", "week", "phase", "symbol", "status", "samples"]].reset_index(
+            drop=True
+        ),
     )
+
+
+def _samples_per_week(raw: RawTables, rand1: pd.Series, weekly: pd.DataFrame) -> pd.Series:
+    """Urine samples with a temperature record (``uds_temp``) in each (who, week) of ``weekly``."""
+    temp = raw.uds_temp.dropna(subset=["when"])
+    temp = temp[temp["who"].isin(rand1.index)]
+    week = ((temp["when"] - temp["who"].map(rand1) - 1) // 7 + 1).astype("int64")
+    counts = temp.assign(week=week).groupby(["who", "week"]).size()
+    index = pd.MultiIndex.from_frame(weekly[["who", "week"]])
+    return pd.Series(counts.reindex(index, fill_value=0).to_numpy(), index=weekly.index)
