@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 from tqdm.auto import tqdm
 
 from hepatorisk.cohorts.manifest import CohortManifest, read_manifest, write_manifest
@@ -84,7 +85,14 @@ def load_cohort(directory: Path) -> SyntheticCohort:
     if manifest.kind != "synthetic":
         raise DataContractError(f"{directory}: a {manifest.kind!r} cohort, not a synthetic one")
     tables = {name: read_table(directory / f"{name}.parquet", s) for name, s in TABLES.items()}
-    config = GeneratorConfig.model_validate_json((directory / "generator_config.json").read_text())
+    config_path = directory / "generator_config.json"
+    try:
+        config = GeneratorConfig.model_validate_json(config_path.read_text())
+    except (OSError, ValidationError) as exc:
+        raise DataContractError(
+            f"{config_path}: not a generator configuration this version can read "
+            f"({str(exc).splitlines()[0]}); regenerate the cohort"
+        ) from None
     return SyntheticCohort(**tables, config=config, seed=int(manifest.extra["seed"]))
 
 

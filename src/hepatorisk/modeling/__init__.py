@@ -1,0 +1,1 @@
+"""Modelling: features, estimators, evaluation, tracking and the training pipeline runner."""

@@ -1,0 +1,142 @@
+"""``ModelBundle``: the complete served model, in plain files (no pickles).
+
+A bundle is a folder with ``bundle.json`` (feature definitions, calibration, metadata, plain-word
+labels and explanation groups) and ``booster.txt`` (LightGBM's own text format). Training writes
+it, the MLflow pyfunc wraps it, ``hepatorisk export`` copies it, and the service loads it: the
+patient record goes in, a calibrated probability and its exact explanation come out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from hepatorisk.exceptions import DataSourceError
+from hepatorisk.modeling.estimators import CalibratedBooster
+from hepatorisk.modeling.features import FeatureBuilder
+
+__all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle"]
+
+BUNDLE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Exact SHAP explanation on the calibrated log-odds scale (sums to the served log-odds)."""
+
+    base_value: np.ndarray  # (n,) calibrated log-odds of the average patient
+    contributions: pd.DataFrame  # (n, model inputs) log-odds contributions
+    grouped: pd.DataFrame  # (n, clinical variables) the same, summed by explanation group
+    log_odds: np.ndarray  # (n,) base + contributions
+    probability: np.ndarray  # (n,) calibrated probability
+
+    def probability_contributions(self) -> pd.DataFrame:
+        """Contributions on the probability scale: each input's share of the move from the base
+        probability to the prediction, proportional to its log-odds share (sums exactly)."""
+        base_p = expit(self.base_value)
+        total = self.log_odds - self.base_value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total[:, None] != 0, self.contributions.to_numpy() / total[:, None], 0)
+        moved = (self.probability - base_p)[:, None] * share
+        c = self.contributions
+        return pd.DataFrame(moved, columns=c.columns, index=c.index)
+
+
+@dataclass
+class ModelBundle:
+    """Feature builder + calibrated booster + what a reader needs to know about them."""
+
+    features: FeatureBuilder
+    model: CalibratedBooster
+    metadata: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The patient-record columns the model reads (its MLflow signature)."""
+        return list(self.features.input_columns_)
+
+    def predict_proba(self, records: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(self.features.transform(records))[:, 1]
+
+    def explain(self, records: pd.DataFrame) -> Explanation:
+        X = self.features.transform(records)
+        contrib, base = self.model.contributions(X)
+        frame = pd.DataFrame(contrib, columns=X.columns, index=records.index)
+        grouped = pd.DataFrame(
+            {group: frame[members].sum(axis=1) for group, members in self.group_members().items()},
+            index=records.index,
+        )
+        log_odds = base + contrib.sum(axis=1)
+        return Explanation(base, frame, grouped, log_odds, expit(log_odds))
+
+    def group_members(self) -> dict[str, list[str]]:
+        """Clinical variable -> model inputs; inputs not in a declared group stand alone."""
+        inputs = self.features.feature_names_out_
+        members = {g: [m for m in cols if m in inputs] for g, cols in self.groups.items()}
+        grouped = {m for cols in members.values() for m in cols}
+        members |= {name: [name] for name in inputs if name not in grouped}
+        return {g: cols for g, cols in members.items() if cols}
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name.replace("_", " "))
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.booster_.save_model(str(directory / "booster.txt"))
+        intercept, slope = self.model.calibration_
+        document = {
+            "format": BUNDLE_FORMAT,
+            "features": self.features.to_dict(),
+            "booster_params": self.model.get_params(),
+            "calibration": {"intercept": intercept, "slope": slope},
+            "metadata": self.metadata,
+            "labels": self.labels,
+            "groups": self.groups,
+        }
+        (directory / "bundle.json").write_text(json.dumps(document, indent=2, default=_jsonable))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> ModelBundle:
+        path = directory / "bundle.json"
+        try:
+            document = json.loads(path.read_text())
+            booster = lgb.Booster(model_file=str(directory / "booster.txt"))
+        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise DataSourceError(f"{directory}: not a readable hepatorisk model ({exc})") from None
+        if document.get("format") != BUNDLE_FORMAT:
+            raise DataSourceError(
+                f"{path}: model format {document.get('format')!r}, this version reads "
+                f"{BUNDLE_FORMAT}"
+            )
+        model = CalibratedBooster(**document["booster_params"])
+        model.booster_ = booster
+        model.classes_ = np.array([0, 1])
+        model.calibration_ = (
+            document["calibration"]["intercept"],
+            document["calibration"]["slope"],
+        )
+        features = FeatureBuilder.from_dict(document["features"])
+        model.feature_names_in_ = np.asarray(features.feature_names_out_, dtype=object)
+        return cls(
+            features=features,
+            model=model,
+            metadata=document["metadata"],
+            labels=document["labels"],
+            groups={k: list(v) for k, v in document["groups"].items()},
+        )
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in bundle.json")

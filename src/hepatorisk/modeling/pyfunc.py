@@ -1,0 +1,40 @@
+"""The MLflow face of a ``ModelBundle``: a pyfunc whose signature is the patient record.
+
+``mlflow models serve``, ``spark_udf``, batch scoring and the service all run this one class,
+so the feature code, the booster and the calibration are the same everywhere.
+``predict(..., params={"explain": True})`` adds exact SHAP contributions (log-odds scale).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+
+from hepatorisk.modeling.bundle import ModelBundle
+
+__all__ = ["HepatoriskPyfunc"]
+
+
+class HepatoriskPyfunc(mlflow.pyfunc.PythonModel):
+    """Calibrated probability (and optionally its explanation) for each patient record."""
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        self.bundle = ModelBundle.load(Path(context.artifacts["bundle"]))
+
+    def predict(
+        self,
+        context: mlflow.pyfunc.PythonModelContext,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        records = pd.DataFrame(model_input)
+        if params and params.get("explain"):
+            explanation = self.bundle.explain(records)
+            out = explanation.contributions.add_prefix("shap_")
+            out.insert(0, "base_log_odds", explanation.base_value)
+            out.insert(0, "probability", explanation.probability)
+            return out.reset_index(drop=True)
+        return pd.DataFrame({"probability": self.bundle.predict_proba(records)})
