@@ -86,11 +86,16 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         data = lgb.Dataset(X, label=y, categorical_feature="auto", free_raw_data=False)
         self.booster_ = lgb.train(self._params(), data, num_boost_round=self.n_estimators)
+        self.calibration_ = (0.0, 1.0)
         if X_calibration is not None and y_calibration is not None:
-            margin = self.booster_.predict(X_calibration, raw_score=True)
-            self.calibration_ = fit_logistic_calibration(margin, np.asarray(y_calibration))
-        else:
-            self.calibration_ = (0.0, 1.0)
+            self.calibrate(X_calibration, y_calibration)
+        return self
+
+    def calibrate(self, X: pd.DataFrame, y: np.ndarray) -> CalibratedBooster:
+        """Fit the logistic calibration on rows the booster was not trained on."""
+        check_is_fitted(self, "booster_")
+        margin = self.booster_.predict(X, raw_score=True)
+        self.calibration_ = fit_logistic_calibration(margin, np.asarray(y))
         return self
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,7 @@ grouped back to the variables a clinician knows.
 from __future__ import annotations
 
 import ast
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from hepatorisk.exceptions import DataContractError
 
 __all__ = ["FeatureBuilder", "expression_sources"]
+
+log = logging.getLogger(__name__)
 
 
 def expression_sources(expression: str) -> list[str]:
@@ -86,13 +89,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         for col in self.input_columns_:
             series = X[col]
             if self.kinds_[col] == "categorical":
-                typed[col] = pd.Series(
-                    pd.Categorical(
-                        series.astype("string").to_numpy(dtype=object, na_value=None),
-                        categories=self.categories_[col],
-                    ),
-                    index=X.index,
-                )
+                typed[col] = self._categorical(series, col)
             else:
                 typed[col] = _numeric(series, col)
         frame = pd.DataFrame(typed, index=X.index)
@@ -103,6 +100,19 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             values = pd.Series(values, index=X.index, dtype="float64")
             out[name] = values.where(np.isfinite(values))
         return pd.DataFrame(out, index=X.index)[self.feature_names_out_]
+
+    def _categorical(self, series: pd.Series, col: str) -> pd.Series:
+        """Fixed training levels; a level never seen in training becomes missing (logged)."""
+        levels = self.categories_[col]
+        values = series.astype("string")
+        unseen = values.notna() & ~values.isin(levels)
+        if unseen.any():
+            log.warning(
+                "%s: %d value(s) not seen in training treated as missing", col, int(unseen.sum())
+            )
+            values = values.where(~unseen)
+        raw = values.to_numpy(dtype=object, na_value=None)
+        return pd.Series(pd.Categorical(raw, categories=levels), index=series.index)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
