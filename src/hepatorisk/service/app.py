@@ -1,0 +1,101 @@
+"""The app factory: settings in, a FastAPI app out; models and audit log opened in ``lifespan``.
+
+``create_app(settings)`` loads nothing at import or construction. In ``lifespan`` it opens the
+audit log and, unless models were handed in already loaded (``hepatorisk serve`` loads them first
+so that a bad model stops start-up with a clear message), loads both models in a background
+thread: ``/livez`` answers at once and ``/readyz`` says 503 until they are in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from hepatorisk import __version__
+from hepatorisk.clinical.monitoring import load_policy
+from hepatorisk.modeling.loading import load_model
+from hepatorisk.service.audit import AuditLog
+from hepatorisk.service.errors import install_error_handlers
+from hepatorisk.service.metrics import Metrics
+from hepatorisk.service.middleware import ServiceMiddleware
+from hepatorisk.service.models import Loader, ModelStore, ServedModels
+from hepatorisk.service.routes import api_router
+from hepatorisk.service.settings import Settings, get_settings
+from hepatorisk.service.state import ServiceState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Liver-injury (ALT > 3x ULN) and opioid-relapse risk by week 12 for people using kratom "
+    "during opioid-use-disorder treatment, with exact SHAP explanations, guideline flags (CTCAE "
+    "v5, R ratio, Hy's law, FDA 2009 stopping rules), a monitoring schedule and an audit trail. "
+    "Decision support only."
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    models: ServedModels | None = None,
+    audit: AuditLog | None = None,
+    loader: Loader = load_model,
+) -> FastAPI:
+    """Build the app; ``models``/``audit`` may be passed in already opened (as ``serve`` does)."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+    store = ModelStore(settings.liver_model, settings.relapse_model, loader)
+    store.on_swap.append(metrics.serving)
+    if models is not None:
+        store.set(models)
+    state = ServiceState(store, load_policy(settings.policy_path), metrics, audit)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.mlflow_tracking_uri:
+            import mlflow
+
+            mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+        if state.audit is None:
+            state.audit = AuditLog(
+                settings.audit_db_url, settings.identifier_salt.get_secret_value()
+            )
+        if store.current is None:
+            store.reload_in_background()
+        poller = None
+        if settings.reload_poll_seconds > 0:
+            poller = asyncio.create_task(_poll(store, settings.reload_poll_seconds))
+        yield
+        if poller is not None:
+            poller.cancel()
+        state.audit.close()
+
+    app = FastAPI(
+        title="hepatorisk", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.service = state
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.include_router(api_router)
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(ServiceMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _poll(store: ModelStore, seconds: float) -> None:
+    """Reload on a timer: a newly promoted champion is picked up within ``seconds``."""
+    while True:
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(store.reload)

@@ -1,0 +1,244 @@
+"""The assessment: both risks, their drivers in words, guideline flags, monitoring, dose what-if.
+
+Library code with no HTTP in it: it takes internal ``PatientInput``s and the served models and
+returns plain dataclasses, vectorised over patients so that a batch costs one model call per
+model. Dose what-ifs are the models' associations, not causal effects, and are labelled so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hepatorisk.clinical import dili
+from hepatorisk.clinical.ctcae import CtcaeGrade, ctcae_grade
+from hepatorisk.clinical.monitoring import (
+    MonitoringSchedule,
+    Policy,
+    monitoring_schedule,
+    risk_band,
+)
+from hepatorisk.clinical.stopping_rules import RuleResult, stopping_rules
+from hepatorisk.service.models import ServedModels
+from hepatorisk.service.records import LiverPanel, PatientInput, record_columns
+from hepatorisk.service.runtime import CompiledModel, Contributions
+
+__all__ = ["Assessment", "ModelRef", "assess", "guideline_flags", "model_ref"]
+
+OUTCOME_TEXT = {
+    "liver": "ALT above 3x ULN at a liver test by week 12 (CTCAE v5 grade 2 or more)",
+    "relapse": "return to opioid use by week 12 (4 consecutive positive or missing weekly "
+    "urine screens, CTN-0094 definition)",
+}
+WHAT_IF_NOTE = (
+    "Model associations, not causal effects: how the models' predictions move when only the "
+    "daily dose is changed in this record. They do not show what would happen if the dose "
+    "were changed; discuss any change with the patient."
+)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    name: str
+    version: str | None
+    alias: str | None
+    run_id: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Driver:
+    variable: str
+    label: str
+    direction: str  # "raises" | "lowers"
+    log_odds: float
+    probability_points: float  # percentage points on the probability scale
+    text: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    outcome: str
+    description: str
+    probability: float
+    band: str
+    model: ModelRef
+    drivers: list[Driver]
+
+
+@dataclass(frozen=True)
+class GuidelineFlags:
+    ctcae: list[CtcaeGrade]
+    r_ratio: float
+    injury_pattern: str | None
+    hys_law: bool
+    stopping_rules: list[RuleResult]
+    stop_recommended: bool
+
+
+@dataclass(frozen=True)
+class DoseScenario:
+    label: str
+    dose_g_day: float
+    liver_probability: float
+    relapse_probability: float
+    liver_change_points: float
+    relapse_change_points: float
+
+
+@dataclass(frozen=True)
+class BenefitHarm:
+    current_dose_g_day: float
+    liver_probability: float
+    relapse_probability: float
+    scenarios: list[DoseScenario]
+    note: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    risks: list[Risk]
+    flags: GuidelineFlags
+    monitoring: MonitoringSchedule
+    benefit_harm: BenefitHarm
+
+
+def model_ref(model: CompiledModel) -> ModelRef:
+    m = model.loaded
+    return ModelRef(m.name, m.version, m.alias, m.run_id, m.source)
+
+
+def assess(
+    models: ServedModels,
+    patients: Sequence[PatientInput],
+    policy: Policy,
+    *,
+    top: int = 5,
+    explain: bool = True,
+) -> list[Assessment]:
+    """Assess every patient; one contributions call and one what-if call per model."""
+    columns = record_columns(patients)
+    scenarios = _scenarios(patients, policy)
+    what_if_columns = record_columns([s for _, _, s in scenarios]) if scenarios else None
+    risks: dict[str, list[Risk]] = {}
+    what_if: dict[str, np.ndarray] = {}
+    for outcome, model in models.items():
+        band_cuts = policy.bands[outcome]
+        if explain:
+            c = model.contributions(columns)
+            probs, drivers = c.probability, _drivers(model, c, top, outcome)
+        else:
+            probs, drivers = model.probability(columns), [[] for _ in patients]
+        ref = model_ref(model)
+        risks[outcome] = [
+            Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), band_cuts), ref, d)
+            for p, d in zip(probs, drivers, strict=True)
+        ]
+        if what_if_columns is not None:
+            what_if[outcome] = model.probability(what_if_columns)
+    out = []
+    for i, patient in enumerate(patients):
+        flags = guideline_flags(patient.liver)
+        liver, relapse = risks["liver"][i], risks["relapse"][i]
+        alt_ast_3x = max(patient.liver.alt_xuln, patient.liver.ast_xuln or 0) > dili.ALT_EVENT_XULN
+        monitoring = monitoring_schedule(liver.band, alt_ast_3x, policy)
+        mine = [(j, label, s) for j, (k, label, s) in enumerate(scenarios) if k == i]
+        benefit = _benefit_harm(patient, liver, relapse, mine, what_if)
+        out.append(Assessment([liver, relapse], flags, monitoring, benefit))
+    return out
+
+
+def guideline_flags(panel: LiverPanel) -> GuidelineFlags:
+    """CTCAE grades, R ratio and pattern, Hy's law and the FDA 2009 stopping rules."""
+    grades = [
+        ctcae_grade(test, panel.values[test], panel.ulns[test], panel.baseline.get(test))
+        for test in ("alt", "ast", "alp", "bilirubin")
+        if test in panel.values
+    ]
+    r = float(dili.r_ratio(np.array([panel.alt_xuln]), np.array([panel.alp_xuln]))[0])
+    pattern = dili.injury_pattern(np.array([r]))[0]
+    hys = bool(dili.hys_law(panel.alt_xuln, panel.bilirubin_xuln, panel.alp_xuln))
+    rules = stopping_rules(
+        panel.alt_xuln,
+        panel.ast_xuln,
+        panel.bilirubin_xuln,
+        panel.inr,
+        panel.days_above_5x_uln,
+        panel.symptoms,
+    )
+    stop = any(rule.status == "met" for rule in rules)
+    return GuidelineFlags(grades, r, pattern, hys, rules, stop)
+
+
+def _drivers(model: CompiledModel, c: Contributions, top: int, outcome: str) -> list[list[Driver]]:
+    bundle = model.loaded.bundle
+    points = c.probability_groups() * 100
+    noun = "liver-injury" if outcome == "liver" else "relapse"
+    result = []
+    for row in range(c.groups.shape[0]):
+        order = np.argsort(-np.abs(c.groups[row]))[:top]
+        drivers = []
+        for j in order:
+            lo, pp = float(c.groups[row, j]), float(points[row, j])
+            if lo == 0:
+                continue
+            name = model.group_names[j]
+            label = bundle.label(name)
+            direction = "raises" if lo > 0 else "lowers"
+            text = f"{label} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
+            drivers.append(Driver(name, label, direction, lo, pp, text))
+        result.append(drivers)
+    return result
+
+
+def _scenarios(
+    patients: Sequence[PatientInput], policy: Policy
+) -> list[tuple[int, str, PatientInput]]:
+    """(patient index, label, changed record) for each dose what-if of kratom users."""
+    out = []
+    for i, p in enumerate(patients):
+        dose = float(p.record["kratom_dose_g_day"])
+        if p.record["kratom_product"] == "none" or dose <= 0:
+            continue
+        for k in policy.what_if.dose_multipliers:
+            if k == 0:
+                changed = p.with_record(
+                    kratom_product="none", kratom_dose_g_day=0.0, mitragynine_mg_per_g=None
+                )
+                out.append((i, "kratom stopped", changed))
+            elif dose * k <= 100:
+                out.append(
+                    (i, f"{k:g}x the current dose", p.with_record(kratom_dose_g_day=dose * k))
+                )
+    return out
+
+
+def _benefit_harm(
+    patient: PatientInput,
+    liver: Risk,
+    relapse: Risk,
+    mine: list[tuple[int, str, PatientInput]],
+    what_if: dict[str, np.ndarray],
+) -> BenefitHarm:
+    scenarios = []
+    for j, label, changed in mine:
+        pl, pr = float(what_if["liver"][j]), float(what_if["relapse"][j])
+        scenarios.append(
+            DoseScenario(
+                label,
+                float(changed.record["kratom_dose_g_day"]),
+                pl,
+                pr,
+                (pl - liver.probability) * 100,
+                (pr - relapse.probability) * 100,
+            )
+        )
+    return BenefitHarm(
+        float(patient.record["kratom_dose_g_day"]),
+        liver.probability,
+        relapse.probability,
+        scenarios,
+        WHAT_IF_NOTE,
+    )

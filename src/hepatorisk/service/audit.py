@@ -1,0 +1,137 @@
+"""The audit trail: who asked what, which models answered, what they said.
+
+One row per assessed patient, written and committed before the response leaves, so no
+acknowledged assessment can be lost by a crash. The input is stored only as the SHA-256 of its
+canonical JSON and the caller's patient reference only as a keyed hash (HMAC-SHA-256): the audit
+proves what was assessed without holding patient data. SQLite by default (WAL, synchronous FULL),
+any SQLAlchemy URL in production (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+
+__all__ = ["AuditEntry", "AuditLog", "canonical_sha256"]
+
+metadata = MetaData()
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("item", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("endpoint", String(64), nullable=False),
+    Column("caller", String(100), nullable=False),
+    Column("models", JSON, nullable=False),
+    Column("input_sha256", String(64), nullable=False),
+    Column("patient_ref_hmac", String(64)),
+    Column("outputs", JSON, nullable=False),
+    Column("flags", JSON, nullable=False),
+)
+
+
+def canonical_sha256(payload: Any) -> str:
+    """SHA-256 of JSON with sorted keys and no whitespace: equal inputs, equal hashes."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    item: int
+    input_sha256: str
+    patient_ref: str | None
+    outputs: dict[str, Any]
+    flags: dict[str, Any]
+
+
+class AuditLog:
+    """Append-only writer (and reader, for audits and tests) over one SQLAlchemy engine."""
+
+    def __init__(self, url: str, salt: str = "") -> None:
+        self.engine = _engine(url)
+        self._salt = salt.encode()
+        metadata.create_all(self.engine)
+
+    def hash_ref(self, ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        return hmac.new(self._salt, ref.encode(), hashlib.sha256).hexdigest()
+
+    def record(
+        self,
+        request_id: str,
+        endpoint: str,
+        caller: str,
+        models: dict[str, Any],
+        entries: Sequence[AuditEntry],
+    ) -> None:
+        """Insert all rows of one request in one transaction; returns after the commit."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "request_id": request_id,
+                "item": e.item,
+                "created_at": now,
+                "endpoint": endpoint,
+                "caller": caller,
+                "models": models,
+                "input_sha256": e.input_sha256,
+                "patient_ref_hmac": self.hash_ref(e.patient_ref),
+                "outputs": e.outputs,
+                "flags": e.flags,
+            }
+            for e in entries
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(assessments), rows)
+
+    def rows(self, request_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(assessments).order_by(assessments.c.created_at, assessments.c.item)
+        if request_id is not None:
+            query = query.where(assessments.c.request_id == request_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    return engine

@@ -1,0 +1,63 @@
+"""Internal patient types: the model's patient record plus what the guideline rules read.
+
+The API schemas (``schemas.py``) validate and convert into these; the library code
+(``assessment.py``) only sees these, so the HTTP contract can change without touching it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from hepatorisk.clinical.stopping_rules import Symptoms
+from hepatorisk.cohorts.synthetic.tables import PATIENTS
+
+__all__ = ["RECORD_COLUMNS", "LiverPanel", "PatientInput", "record_columns"]
+
+# The patient record the models read: every baseline column except the identifier.
+RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in PATIENTS.columns if c.name != "patient_id")
+_KIND = {c.name: c.kind for c in PATIENTS.columns}
+
+
+@dataclass(frozen=True)
+class LiverPanel:
+    """Latest liver tests as multiples of their ULN, with the optional history the rules use."""
+
+    alt_xuln: float
+    ast_xuln: float | None
+    alp_xuln: float
+    bilirubin_xuln: float
+    inr: float | None
+    values: dict[str, float]  # alt, ast, alp, bilirubin (U/L, mg/dL)
+    ulns: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)  # same units, when known
+    days_above_5x_uln: int | None = None
+    symptoms: Symptoms = field(default_factory=Symptoms)
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    """One patient: the model record (None = missing), the liver panel, and a hashed reference."""
+
+    record: dict[str, Any]
+    liver: LiverPanel
+    patient_ref: str | None = None
+
+    def with_record(self, **changes: Any) -> PatientInput:
+        return replace(self, record={**self.record, **changes})
+
+
+def record_columns(patients: Sequence[PatientInput]) -> dict[str, Any]:
+    """Column arrays of the model record: floats (NaN missing, 0/1 yes/no), str|None categories."""
+    columns: dict[str, Any] = {}
+    for name in RECORD_COLUMNS:
+        values = [p.record.get(name) for p in patients]
+        if _KIND[name] == "category":
+            columns[name] = values
+        else:
+            columns[name] = np.array([math.nan if v is None else v for v in values], dtype=float)
+    return columns

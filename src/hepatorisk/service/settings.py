@@ -1,0 +1,66 @@
+"""Service settings: one typed object from the environment (prefix ``HEPATORISK_``) or a .env file.
+
+Obtained through :func:`get_settings` (cached) and injected with ``Depends`` so tests override it;
+nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ApiToken", "Settings", "get_settings"]
+
+
+class ApiToken(BaseModel):
+    """A bearer token, who holds it, and when it stops being accepted (UTC; None = never)."""
+
+    caller: str = Field(min_length=1, max_length=100)
+    token: SecretStr = Field(min_length=16)
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        if self.expires_at is None:
+            return False
+        expires = self.expires_at
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return (now or datetime.now(UTC)) >= expires
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HEPATORISK_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
+
+    liver_model: str = "models:/hepatorisk-liver@champion"
+    relapse_model: str = "models:/hepatorisk-relapse@champion"
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking/registry URI for models:/ sources"
+    )
+    # JSON in the environment, e.g. '[{"caller": "ehr", "token": "..."}]'
+    api_tokens: list[ApiToken] = Field(default_factory=list)
+    admin_tokens: list[ApiToken] = Field(default_factory=list)
+    audit_db_url: str = "sqlite:///work/audit.db"
+    identifier_salt: SecretStr = Field(
+        default=SecretStr(""), description="HMAC key for hashing patient references in the audit"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=4_000_000, ge=1_000)
+    batch_limit: int = Field(default=1000, ge=1, le=100_000)
+    policy_path: Path | None = None
+    reload_poll_seconds: float = Field(
+        default=0.0, ge=0, description="poll the registry alias this often (0 = only on demand)"
+    )
+    top_drivers: int = Field(default=5, ge=1, le=50)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

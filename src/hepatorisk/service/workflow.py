@@ -1,0 +1,184 @@
+"""Glue between the HTTP layer and the library: convert, assess, audit, count, respond.
+
+Route handlers call one function here each. The audit row is committed before the function
+returns, hence before the response is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hepatorisk.service.assessment import Assessment, assess, model_ref
+from hepatorisk.service.audit import AuditEntry, AuditLog, canonical_sha256
+from hepatorisk.service.models import ServedModels
+from hepatorisk.service.records import record_columns
+from hepatorisk.service.responses import (
+    AssessmentOut,
+    ExplainResponse,
+    FeatureOut,
+    GroupOut,
+    ModelExplanationOut,
+    ModelInfoOut,
+    ModelOut,
+    ReloadOut,
+)
+from hepatorisk.service.schemas import AssessRequest
+from hepatorisk.service.state import ServiceState
+
+__all__ = [
+    "assess_and_audit",
+    "explain_patient",
+    "model_infos",
+    "reload_status",
+    "served_versions",
+]
+
+
+def served_versions(models: ServedModels) -> dict[str, str]:
+    return {
+        o: f"{m.loaded.name}:{m.loaded.version or 'unversioned'}"
+        + (f"@{m.loaded.alias}" if m.loaded.alias else "")
+        for o, m in models.items()
+    }
+
+
+def assess_and_audit(
+    state: ServiceState,
+    audit: AuditLog,
+    models: ServedModels,
+    requests: Sequence[AssessRequest],
+    *,
+    request_id: str,
+    caller: str,
+    endpoint: str,
+    top: int,
+    explain: bool = True,
+) -> list[AssessmentOut]:
+    """Assess, write the audit rows (committed), count predictions by band, return the outputs."""
+    results = assess(
+        models, [r.to_input() for r in requests], state.policy, top=top, explain=explain
+    )
+    entries = [
+        AuditEntry(
+            i,
+            canonical_sha256(r.model_dump(mode="json", exclude={"patient_ref"})),
+            r.patient_ref,
+            _audit_outputs(a),
+            _audit_flags(a),
+        )
+        for i, (r, a) in enumerate(zip(requests, results, strict=True))
+    ]
+    audit.record(request_id, endpoint, caller, served_versions(models), entries)
+    for a in results:
+        for risk in a.risks:
+            state.metrics.predictions.labels(risk.outcome, risk.band).inc()
+    return [AssessmentOut.model_validate(a) for a in results]
+
+
+def explain_patient(
+    models: ServedModels, request: AssessRequest, request_id: str
+) -> ExplainResponse:
+    """Every input's exact contribution for both models, on both scales, and grouped."""
+    patient = request.to_input()
+    columns = record_columns([patient])
+    out = []
+    for outcome, model in models.items():
+        c = model.contributions(columns)
+        values = model.matrix(columns)[0] if model.fast else None
+        label = model.loaded.bundle.label
+        p_inputs, p_groups = c.probability_inputs()[0], c.probability_groups()[0]
+        members = model.loaded.bundle.group_members()
+        features = [
+            FeatureOut(
+                feature=name,
+                label=label(name),
+                value=_value(name, patient.record, values, k),
+                log_odds=float(c.inputs[0, k]),
+                probability=float(p_inputs[k]),
+            )
+            for k, name in enumerate(model.feature_names)
+        ]
+        groups = [
+            GroupOut(
+                variable=g,
+                label=label(g),
+                members=members[g],
+                log_odds=float(c.groups[0, j]),
+                probability=float(p_groups[j]),
+            )
+            for j, g in enumerate(model.group_names)
+        ]
+        out.append(
+            ModelExplanationOut(
+                outcome=outcome,  # type: ignore[arg-type]
+                model=ModelOut.model_validate(model_ref(model)),
+                base_log_odds=float(c.base[0]),
+                base_probability=float(1 / (1 + np.exp(-c.base[0]))),
+                log_odds=float(c.log_odds[0]),
+                probability=float(c.probability[0]),
+                contributions=features,
+                grouped=groups,
+            )
+        )
+    return ExplainResponse(request_id=request_id, explanations=out)
+
+
+def model_infos(models: ServedModels) -> list[ModelInfoOut]:
+    infos = []
+    for outcome, model in models.items():
+        meta = model.loaded.bundle.metadata
+        infos.append(
+            ModelInfoOut(
+                outcome=outcome,  # type: ignore[arg-type]
+                model=ModelOut.model_validate(model_ref(model)),
+                outcome_column=meta.get("outcome"),
+                horizon_weeks=meta.get("horizon_weeks"),
+                pipeline=meta.get("pipeline"),
+                test_metrics=meta.get("test_metrics"),
+                input_columns=model.loaded.bundle.input_columns,
+                loaded_at=models.loaded_at,
+            )
+        )
+    return infos
+
+
+def _value(name: str, record: dict[str, Any], values: np.ndarray | None, k: int) -> Any:
+    if name in record:
+        v = record[name]
+        return float(v) if isinstance(v, bool | int) else v
+    if values is None or np.isnan(values[k]):
+        return None
+    return float(values[k])
+
+
+def _audit_outputs(a: Assessment) -> dict[str, Any]:
+    return {
+        r.outcome: {"probability": r.probability, "band": r.band, "model": r.model.version}
+        for r in a.risks
+    } | {"monitoring": a.monitoring.summary}
+
+
+def _audit_flags(a: Assessment) -> dict[str, Any]:
+    f = a.flags
+    return {
+        "ctcae": {g.test: g.grade for g in f.ctcae},
+        "r_ratio": f.r_ratio,
+        "injury_pattern": f.injury_pattern,
+        "hys_law": f.hys_law,
+        "stopping_rules": {r.rule: r.status for r in f.stopping_rules},
+        "stop_recommended": f.stop_recommended,
+    }
+
+
+def reload_status(state: ServiceState) -> ReloadOut:
+    s, models = state.store.status, state.store.current
+    return ReloadOut(
+        state=s.state,
+        started_at=s.started_at,
+        finished_at=s.finished_at,
+        error=s.error,
+        models=served_versions(models) if models else {},
+    )
