@@ -136,7 +136,7 @@ def patient(**overrides: Any) -> dict[str, Any]:
             "primary_opioid": "fentanyl",
             "heroin_days_30": 20,
             "recent_opioid_urine_screen": "positive",
-        },  # fmt: skip
+        },
         "medications": {"acetaminophen": True},
     }
     body.update(overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -65,7 +66,7 @@ def test_normal_labs_raise_no_flags_and_monitoring_follows_band(client):
     liver = next(x for x in body["risks"] if x["outcome"] == "liver")
     every = {"low": 4, "intermediate": 2, "high": 1}[liver["band"]]
     weeks = body["monitoring"]["weeks"]
-    assert weeks[-1] <= 12 and all(b - a == every for a, b in zip(weeks, weeks[1:], strict=False))
+    assert weeks[-1] <= 12 and all(b - a == every for a, b in itertools.pairwise(weeks))
     assert body["monitoring"]["retest_within_days"] is None
 
 

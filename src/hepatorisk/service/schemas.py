@@ -304,6 +304,9 @@ _LAB_COLUMNS = {
 }
 
 
+BATCH_LIMIT = 1000
+
+
 class BatchRequest(_Strict):
-    patients: list[AssessRequest] = Field(min_length=1, description="at most the batch limit")
+    patients: list[AssessRequest] = Field(min_length=1, max_length=BATCH_LIMIT)
     explain: bool = Field(True, description="include the top drivers of each risk")

@@ -53,7 +53,6 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=4_000_000, ge=1_000)
-    batch_limit: int = Field(default=1000, ge=1, le=100_000)
     policy_path: Path | None = None
     reload_poll_seconds: float = Field(
         default=0.0, ge=0, description="poll the registry alias this often (0 = only on demand)"

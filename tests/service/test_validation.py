@@ -1,0 +1,123 @@
+"""Bad input: a precise 422 naming the field and what is allowed; never a 500."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from conftest import AUTH, patient
+
+
+def _with(path: str, value):
+    body = patient()
+    node = body
+    keys = path.split(".")
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value
+    return body
+
+
+CATALOGUE = [
+    # (field path, bad value, expected field, text expected in "allowed" or "problem")
+    ("demographics.age", 12, "demographics.age", ">= 18"),
+    ("demographics.age", 130, "demographics.age", "<= 90"),
+    ("demographics.sex", "unknown", "demographics.sex", "'female' or 'male'"),
+    ("treatment.moud", "suboxone", "treatment.moud", "'buprenorphine'"),
+    ("kratom.product", "gummies", "kratom.product", "'leaf_powder'"),
+    ("kratom.dose_g_day", -1, "kratom.dose_g_day", ">= 0"),
+    ("kratom.dose_g_day", 250, "kratom.dose_g_day", "<= 100"),
+    ("labs.alt.value", 20000, "labs.alt.value", "<= 10000"),
+    ("labs.alt.unit", "ukat/L", "labs.alt.unit", "'U/L' or 'IU/L'"),
+    ("labs.alt.uln", 0, "labs.alt.uln", ">= 5"),
+    ("labs.bilirubin.unit", "mmol/L", "labs.bilirubin.unit", "'mg/dL' or 'umol/L'"),
+    ("labs.bilirubin.value", 90, "labs.bilirubin.value", "between 0.01 and 60 mg/dL"),
+    ("labs.bilirubin.uln", 100, "labs.bilirubin.uln", "between 0.3 and 3 mg/dL"),
+    ("labs.bilirubin.uln", None, "labs.bilirubin", "uln is required"),
+    ("labs.inr.value", 50, "labs.inr.value", "<= 10"),
+    ("alcohol_audit_c", 13, "alcohol_audit_c", "<= 12"),
+    ("opioid_use.heroin_days_30", 31, "opioid_use.heroin_days_30", "<= 30"),
+    ("symptoms", {"eosinophils_percent": 120}, "symptoms.eosinophils_percent", "<= 100"),
+    ("demographics.shoe_size", 44, "demographics.shoe_size", "unknown field"),
+    ("demographics.age", "forty", "demographics.age", "valid integer"),
+    ("labs.alt", None, "labs.alt", "valid dictionary"),
+    ("patient_ref", "x" * 200, "patient_ref", "at most 128"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "field", "expected"), CATALOGUE)
+def test_bad_value_names_field_and_allowed(client, path, value, field, expected):
+    r = client.post("/v1/assess", json=_with(path, value), headers=AUTH)
+    assert r.status_code == 422, r.text
+    errors = r.json()["detail"]
+    mine = [e for e in errors if e["field"] == field]
+    assert mine, errors
+    assert any(expected in f"{e['allowed']} {e['problem']}" for e in mine), mine
+
+
+def test_dose_without_product_is_refused(client):
+    body = _with("kratom", {"product": "none", "dose_g_day": 5})
+    r = client.post("/v1/assess", json=body, headers=AUTH)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "kratom.dose_g_day"
+
+
+def test_missing_required_section(client):
+    body = patient()
+    del body["labs"]
+    r = client.post("/v1/assess", json=body, headers=AUTH)
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {"field": "labs", "problem": "required field is missing", "allowed": None, "got": None}
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"{", b"not json", b"[]", b"null", b'{"demographics": 5}', b"\xff\xfe"]
+)
+def test_garbage_json_is_a_422(client, raw):
+    r = client.post("/v1/assess", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+
+
+def test_random_mutations_never_give_a_server_error(client):
+    """Seeded fuzzing of the request body: replace, drop or retype random leaves."""
+    rng = random.Random(5)
+    junk = [None, -1, 0, 1e308, -1e308, "", "x", True, [], {}, 10**30, "NaN", 3.5]
+    for _ in range(150):
+        body = json.loads(json.dumps(patient()))
+        for _ in range(rng.randint(1, 3)):
+            node = body
+            while isinstance(node, dict) and node:
+                key = rng.choice(list(node))
+                if not isinstance(node[key], dict) or rng.random() < 0.3:
+                    action = rng.random()
+                    if action < 0.2:
+                        del node[key]
+                    else:
+                        node[key] = rng.choice(junk)
+                    break
+                node = node[key]
+        r = client.post("/v1/assess", json=body, headers=AUTH)
+        assert r.status_code in (200, 422), (body, r.text)
+
+
+def test_batch_limit_is_1000(client):
+    one = patient()
+    r = client.post("/v1/assess/batch", json={"patients": [one] * 1001}, headers=AUTH)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "patients"
+    assert "at most 1000" in r.json()["detail"][0]["allowed"]
+
+
+def test_body_size_limit(settings):
+    from conftest import TestClient, wait_ready
+
+    from hepatorisk.service import create_app
+
+    small = type(settings).model_validate(settings.model_dump() | {"max_body_bytes": 2000})
+    with TestClient(create_app(small)) as c:
+        wait_ready(c)
+        r = c.post("/v1/assess/batch", json={"patients": [patient()] * 5}, headers=AUTH)
+    assert r.status_code == 413
