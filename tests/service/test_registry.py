@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import mlflow
@@ -22,9 +21,7 @@ def registry(model_dirs, tmp_path, monkeypatch) -> str:
     mlflow.set_experiment("registry-test")
     client = mlflow.MlflowClient()
     for outcome, name in (("liver", "hepatorisk-liver"), ("relapse", "hepatorisk-relapse")):
-        with mlflow.start_run(), warnings.catch_warnings():
-            # mlflow asks for its own type hints on PythonModel.predict (modeling/pyfunc.py)
-            warnings.filterwarnings("ignore", ".*Add type hints", UserWarning)
+        with mlflow.start_run():
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=str(MODEL_CODE),
