@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from hepatorisk import __version__
-from hepatorisk.cli import cohort, data
+from hepatorisk.cli import cohort, data, serve
 from hepatorisk.exceptions import HepatoriskError
 
 __all__ = ["main"]
 
-_COMMANDS = (cohort, data)
+_COMMANDS = (cohort, data, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
