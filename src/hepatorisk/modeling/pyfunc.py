@@ -5,10 +5,7 @@ so the feature code, the booster and the calibration are the same everywhere.
 ``predict(..., params={"explain": True})`` adds exact SHAP contributions (log-odds scale).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Any
 
 import mlflow.pyfunc
 import pandas as pd
@@ -24,12 +21,9 @@ class HepatoriskPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
         self.bundle = ModelBundle.load(Path(context.artifacts["bundle"]))
 
-    def predict(
-        self,
-        context: mlflow.pyfunc.PythonModelContext,
-        model_input: pd.DataFrame,
-        params: dict[str, Any] | None = None,
-    ) -> pd.DataFrame:
+    # no type hints here on purpose: MLflow would derive a second, looser signature from them;
+    # the signature logged with the model (the patient record) is the contract
+    def predict(self, context, model_input, params=None):
         records = pd.DataFrame(model_input)
         if params and params.get("explain"):
             explanation = self.bundle.explain(records)

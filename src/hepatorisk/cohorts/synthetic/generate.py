@@ -70,6 +70,7 @@ class SyntheticCohort:
                 outcomes=["liver_event_12w", "relapse_12w", "relapse_24w"],
                 feature_sets={"baseline": [c for c in PATIENTS.column_names if c != "patient_id"]},
                 extra={
+                    "id_column": "patient_id",
                     "patients": len(self.patients),
                     "seed": self.seed,
                     "weeks": self.config.follow_up.weeks,

@@ -1,0 +1,104 @@
+"""The promotion gate: a challenger becomes champion only if it is at least as good.
+
+Rules (issue 4): the challenger's test AUROC is not below the champion's lower 95% bound;
+its calibration slope lies within the configured range (0.8-1.2); no reported subgroup AUROC
+falls below the configured floor. A first version, with no champion to beat, must clear the
+absolute AUROC floor instead.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hepatorisk.exceptions import DataSourceError
+from hepatorisk.training import tracking
+from hepatorisk.training.spec import GateSpec
+
+__all__ = ["GateDecision", "decide", "promote"]
+
+
+@dataclass
+class GateDecision:
+    passed: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def check(self, ok: bool, text: str) -> None:
+        self.reasons.append(f"{'pass' if ok else 'FAIL'}: {text}")
+        self.passed = self.passed and ok
+
+
+def decide(
+    challenger: dict[str, float],
+    subgroups: pd.DataFrame,
+    gate: GateSpec,
+    champion: dict[str, float] | None = None,
+) -> GateDecision:
+    decision = GateDecision(passed=True)
+    auroc = challenger["test_auroc"]
+    if champion is None:
+        decision.check(
+            auroc >= gate.min_auroc,
+            f"test AUROC {auroc:.3f} >= absolute floor {gate.min_auroc:.3f} (no champion yet)",
+        )
+    else:
+        bound = champion["test_auroc_lo"]
+        decision.check(
+            auroc >= bound,
+            f"test AUROC {auroc:.3f} >= champion's lower 95% bound {bound:.3f} "
+            f"(champion AUROC {champion['test_auroc']:.3f})",
+        )
+    low, high = gate.calibration_slope
+    slope = challenger["test_cal_slope"]
+    decision.check(low <= slope <= high, f"calibration slope {slope:.3f} within [{low}, {high}]")
+    reported = subgroups[subgroups["reported"].astype(bool)] if len(subgroups) else subgroups
+    below = reported[reported["auroc"] < gate.subgroup_auroc_floor] if len(reported) else reported
+    if len(below):
+        names = ", ".join(f"{r.variable}={r.level} ({r.auroc:.3f})" for r in below.itertuples())
+        decision.check(
+            False, f"subgroup AUROC below the floor {gate.subgroup_auroc_floor}: {names}"
+        )
+    else:
+        decision.check(
+            True, f"all {len(reported)} reported subgroup AUROCs >= {gate.subgroup_auroc_floor}"
+        )
+    return decision
+
+
+def promote(name: str) -> tuple[GateDecision, str, str | None]:
+    """Move ``champion`` to the ``challenger`` version of ``name`` if the gate passes.
+
+    Returns the decision, the challenger version and the champion version before the call.
+    """
+    challenger = tracking.alias_version(name, "challenger")
+    if challenger is None:
+        raise DataSourceError(
+            f"{name}: no version has the alias 'challenger'; train one first "
+            "(hepatorisk train pipelines/...)"
+        )
+    champion = tracking.alias_version(name, "champion")
+    if champion is not None and champion.version == challenger.version:
+        decision = GateDecision(
+            passed=True, reasons=[f"version {challenger.version} is already the champion"]
+        )
+        return decision, str(challenger.version), str(champion.version)
+    with tempfile.TemporaryDirectory() as tmp:
+        gate_file = tracking.download_run_artifact(challenger.run_id, "gate.json", Path(tmp))
+        gate = GateSpec.model_validate(json.loads(gate_file.read_text()))
+        subgroup_file = tracking.download_run_artifact(
+            challenger.run_id, "evaluation/subgroups.csv", Path(tmp)
+        )
+        subgroups = pd.read_csv(subgroup_file)
+    decision = decide(
+        tracking.run_metrics(challenger.run_id),
+        subgroups,
+        gate,
+        tracking.run_metrics(champion.run_id) if champion is not None else None,
+    )
+    if decision.passed:
+        tracking.set_alias(name, "champion", str(challenger.version))
+    return decision, str(challenger.version), str(champion.version) if champion else None

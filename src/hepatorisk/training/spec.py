@@ -1,0 +1,128 @@
+"""The pipeline file: one YAML per model, validated before any step runs.
+
+A typo or an impossible value is refused with the file, line and key; ``--set key=value``
+overrides any key from the command line (the value is read as YAML, so numbers stay numbers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hepatorisk.exceptions import ConfigError
+from hepatorisk.sourced_yaml import (
+    SourcedConfig,
+    load_sourced_yaml,
+    merge_overrides,
+    validate_model,
+)
+
+__all__ = ["PipelineSpec", "load_pipeline"]
+
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CohortSpec(_Spec):
+    kind: Literal["synthetic", "ctn0094", "nhanes"]
+    path: str
+    generate: dict[str, int] | None = None  # synthetic: patients, seed (made if path is absent)
+    build_if_missing: bool = True  # public cohorts: built from data/public if path is absent
+
+
+class FeatureSpec(_Spec):
+    feature_set: str
+    exclude: list[str] = []
+    derived: dict[str, str] = {}
+
+
+class SplitSpec(_Spec):
+    test_size: Fraction = 0.25
+    calibration_size: Fraction = 0.2
+    seed: int = 7
+
+
+class SearchSpec(_Spec):
+    trials: Annotated[int, Field(ge=0)] = 0
+    folds: Annotated[int, Field(ge=2, le=10)] = 5
+    space: dict[str, list[float]] = {}  # parameter -> [low, high] (log-uniform for rates)
+
+
+class ModelSpec(_Spec):
+    lightgbm: dict[str, float] = {}
+    search: SearchSpec = SearchSpec()
+
+
+class BaselineSpec(_Spec):
+    n_knots: Annotated[int, Field(ge=3, le=20)] = 5
+    C: Annotated[float, Field(gt=0)] = 1.0
+
+
+class EvaluationSpec(_Spec):
+    bootstrap: Annotated[int, Field(ge=100, le=10000)] = 1000
+    seed: int = 7
+    thresholds: tuple[Fraction, Fraction, Fraction] = (0.01, 0.5, 0.01)
+    subgroups: list[str] = []
+    subgroup_min_n: Annotated[int, Field(ge=10)] = 50
+
+
+class GateSpec(_Spec):
+    min_auroc: Annotated[float, Field(ge=0.5, le=1.0)] = 0.6
+    calibration_slope: tuple[float, float] = (0.8, 1.2)
+    subgroup_auroc_floor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.55
+
+
+class PipelineSpec(_Spec):
+    name: str
+    description: str
+    registered_model: str
+    cohort: CohortSpec
+    outcome: str
+    horizon_weeks: Annotated[int, Field(ge=1)]
+    oracle: str | None = None
+    features: FeatureSpec
+    labels: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    split: SplitSpec = SplitSpec()
+    internal_external: str | None = None  # column: leave one group out, beside the random split
+    model: ModelSpec = ModelSpec()
+    baseline: BaselineSpec = BaselineSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
+    gate: GateSpec = GateSpec()
+
+    @model_validator(mode="after")
+    def _split_leaves_training_rows(self) -> PipelineSpec:
+        if self.split.test_size + self.split.calibration_size >= 0.8:
+            raise ValueError("test_size + calibration_size must leave at least 20% for training")
+        return self
+
+
+def load_pipeline(path: Path, overrides: list[str] | None = None) -> PipelineSpec:
+    """Read ``path`` and apply ``key=value`` overrides; errors name the file, line and key."""
+    config = load_sourced_yaml(path, require_sources=False)
+    base = config.values.pop("extends", None)
+    if base is not None:  # shared sections live in one file that pipelines extend
+        parent = load_sourced_yaml(path.parent / str(base), require_sources=False)
+        config = merge_overrides(parent, config)
+    for item in overrides or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. split.seed=11")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        tree: dict = {}
+        node = tree
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+        config = merge_overrides(config, SourcedConfig(tree, {}, {key: (f"--set {item}", 0)}))
+    return validate_model(PipelineSpec, config)

@@ -1,0 +1,69 @@
+"""The promotion gate: first version by absolute floors, later ones only if not worse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from training_support import FAST, PIPELINES
+
+from hepatorisk.cli import main
+from hepatorisk.training.gate import decide
+from hepatorisk.training.runner import run_pipeline
+from hepatorisk.training.spec import GateSpec
+
+GATE = GateSpec(min_auroc=0.7, calibration_slope=(0.8, 1.2), subgroup_auroc_floor=0.6)
+SUBGROUPS_OK = pd.DataFrame(
+    {"variable": ["sex"], "level": ["male"], "auroc": [0.8], "reported": [True]}
+)
+
+
+def test_decide_applies_each_rule() -> None:
+    good = {"test_auroc": 0.80, "test_cal_slope": 1.0}
+    assert decide(good, SUBGROUPS_OK, GATE).passed
+    assert not decide({**good, "test_auroc": 0.65}, SUBGROUPS_OK, GATE).passed
+    assert not decide({**good, "test_cal_slope": 1.3}, SUBGROUPS_OK, GATE).passed
+    weak = SUBGROUPS_OK.assign(auroc=[0.55])
+    refused = decide(good, weak, GATE)
+    assert not refused.passed
+    assert any("sex=male (0.550)" in r for r in refused.reasons)
+    unreported = weak.assign(reported=[False])
+    assert decide(good, unreported, GATE).passed
+    champion = {"test_auroc": 0.85, "test_auroc_lo": 0.82}
+    assert not decide(good, SUBGROUPS_OK, GATE, champion).passed
+    assert decide({**good, "test_auroc": 0.83}, SUBGROUPS_OK, GATE, champion).passed
+
+
+def test_promote_accepts_first_version_and_refuses_a_worse_challenger(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    pipeline = str(PIPELINES / "liver_synthetic.yaml")
+    # the 2,000-patient sample leaves ~30 test events: too few for the production slope window
+    fast = [*FAST, "gate.calibration_slope=[0.5, 2.0]"]
+    run_pipeline(Path(pipeline), fast, root=project)
+    assert main(["promote", "hepatorisk-liver"]) == 0
+    assert "promoted to champion" in capsys.readouterr().out
+    client = mlflow.MlflowClient()
+    assert str(client.get_model_version_by_alias("hepatorisk-liver", "champion").version) == "1"
+
+    # deliberately worse: blind the model to the liver tests and to kratom exposure
+    blind = (
+        "features.exclude=[alt_u_l, ast_u_l, ggt_u_l, alp_u_l, alt_xuln, ast_xuln, ggt_xuln, "
+        "alp_xuln, kratom_product, kratom_dose_g_day, mitragynine_mg_per_g, mitragynine_mg_day, "
+        "hcv_antibody, audit_c]"
+    )
+    run_pipeline(Path(pipeline), [*fast, blind], root=project)
+    assert main(["promote", "hepatorisk-liver"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT promoted" in out and "FAIL: test AUROC" in out
+    assert str(client.get_model_version_by_alias("hepatorisk-liver", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("hepatorisk-liver", "challenger").version) == "2"
+
+
+def test_promote_without_challenger_is_a_clear_error(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["promote", "hepatorisk-nothing"]) == 2
+    assert "no version has the alias 'challenger'" in capsys.readouterr().err

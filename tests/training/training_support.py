@@ -1,0 +1,10 @@
+"""Constants shared by the training tests (a module of its own: conftest is not importable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PIPELINES = REPO_ROOT / "pipelines"
+SAMPLE = REPO_ROOT / "data" / "synthetic" / "sample"
+FAST = ["evaluation.bootstrap=200", "model.lightgbm.n_estimators=120"]
