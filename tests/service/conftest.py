@@ -47,7 +47,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def build_bundle(
-    outcome: str, registered: str, n_estimators: int = 40, seed: int = 0
+    outcome: str, registered: str, n_estimators: int = 40, seed: int = 0, num_leaves: int = 7
 ) -> ModelBundle:
     cohort = load_cohort(SAMPLE)
     records = cohort.patients.drop(columns="patient_id")
@@ -55,7 +55,7 @@ def build_bundle(
     columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
     features = FeatureBuilder(columns=columns, derived=DERIVED).fit(records)
     X = features.transform(records)
-    model = CalibratedBooster(n_estimators=n_estimators, num_leaves=7, random_state=seed)
+    model = CalibratedBooster(n_estimators=n_estimators, num_leaves=num_leaves, random_state=seed)
     model.fit(X[:1500], y[:1500], X[1500:], y[1500:])
     metadata = {"registered_model": registered, "outcome": outcome, "horizon_weeks": 12,
                 "pipeline": "test", "test_metrics": {"auroc": None}}  # fmt: skip
