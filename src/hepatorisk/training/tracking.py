@@ -40,6 +40,7 @@ def configure(root: Path | None = None) -> str:
 
     global _root
     _root = (root or Path.cwd()).resolve()
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{_root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI", uri))
@@ -126,29 +127,25 @@ class RunLogger:
 
         with warnings.catch_warnings():
             # integer columns are deliberate: the record's counts and ages are never missing
-            # (nullable ones are declared as doubles by the runner)
+            # (nullable ones are declared as doubles by the runner); the signature, not type
+            # hints, is this model's contract
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
+            warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
             signature = infer_signature(example, output, params={"explain": False})
-        if signature.inputs is None or signature.inputs.input_names() != list(example.columns):
-            # MLflow falls back to a degenerate schema when inference fails; never log that
-            raise DataContractError(
-                "MLflow could not infer the patient-record signature; refusing to log a model "
-                "whose signature would not describe its inputs"
+            if signature.inputs is None or signature.inputs.input_names() != list(example.columns):
+                # MLflow falls back to a degenerate schema when inference fails; never log that
+                raise DataContractError(
+                    "MLflow could not infer the patient-record signature; refusing to log a "
+                    "model whose signature would not describe its inputs"
+                )
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=mlflow_model.__file__,
+                artifacts={"bundle": str(bundle_dir)},
+                signature=signature,
+                input_example=example,
+                pip_requirements=[f"hepatorisk=={__version__}"],
             )
-        if signature.inputs is None or signature.inputs.input_names() != list(example.columns):
-            # MLflow falls back to a degenerate schema when inference fails; never log that
-            raise DataContractError(
-                "MLflow could not infer the patient-record signature; refusing to log a model "
-                "whose signature would not describe its inputs"
-            )
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=mlflow_model.__file__,
-            artifacts={"bundle": str(bundle_dir)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=[f"hepatorisk=={__version__}"],
-        )
         return info.model_uri
 
 
