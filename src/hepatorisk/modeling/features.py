@@ -26,14 +26,60 @@ __all__ = ["FeatureBuilder", "expression_sources"]
 log = logging.getLogger(__name__)
 
 
-def expression_sources(expression: str) -> list[str]:
-    """Column names an expression reads, in order of first use."""
+_BINARY = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+}
+_UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
+
+
+def _parse(expression: str) -> ast.Expression:
+    """Parse an arithmetic expression over column names; anything else is refused."""
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as exc:
         raise DataContractError(f"derived feature expression {expression!r}: {exc.msg}") from None
-    names: list[str] = []
     for node in ast.walk(tree):
+        allowed = (
+            ast.Expression,
+            ast.Name,
+            ast.Load,
+            ast.BinOp,
+            ast.UnaryOp,
+            ast.Constant,
+            *_BINARY,
+            *_UNARY,
+        )
+        if not isinstance(node, allowed) or (
+            isinstance(node, ast.Constant) and not isinstance(node.value, int | float)
+        ):
+            raise DataContractError(
+                f"derived feature expression {expression!r}: only column names, numbers and "
+                "+ - * / ** are allowed"
+            )
+    return tree
+
+
+def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, columns)
+    if isinstance(node, ast.Name):
+        return columns[node.id]
+    if isinstance(node, ast.Constant):
+        return np.float64(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY[type(node.op)](_evaluate(node.operand, columns))
+    assert isinstance(node, ast.BinOp)
+    return _BINARY[type(node.op)](_evaluate(node.left, columns), _evaluate(node.right, columns))
+
+
+def expression_sources(expression: str) -> list[str]:
+    """Column names an expression reads, in order of first use."""
+    names: list[str] = []
+    for node in ast.walk(_parse(expression)):
         if isinstance(node, ast.Name) and node.id not in names:
             names.append(node.id)
     return names
@@ -82,37 +128,45 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise."""
+        """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise.
+
+        Works column by column on numpy arrays, so one patient costs about as little as the
+        booster itself (the service calls this per request).
+        """
         check_is_fitted(self, "input_columns_")
         _require(X, self.input_columns_)
-        typed: dict[str, pd.Series] = {}
+        numeric: dict[str, np.ndarray] = {}
+        out: dict[str, object] = {}
         for col in self.input_columns_:
-            series = X[col]
             if self.kinds_[col] == "categorical":
-                typed[col] = self._categorical(series, col)
+                out[col] = self._categorical(X[col], col)
             else:
-                typed[col] = _numeric(series, col)
-        frame = pd.DataFrame(typed, index=X.index)
-        out = {name: frame[name] for name in self.columns}
+                numeric[col] = _numeric(X[col], col)
+                out[col] = numeric[col]
         for name, expression in (self.derived or {}).items():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                values = frame.eval(expression, engine="python")
-            values = pd.Series(values, index=X.index, dtype="float64")
-            out[name] = values.where(np.isfinite(values))
-        return pd.DataFrame(out, index=X.index)[self.feature_names_out_]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                values = np.asarray(_evaluate(_parse(expression), numeric), dtype="float64")
+            values = np.broadcast_to(values, (len(X),))
+            out[name] = np.where(np.isfinite(values), values, np.nan)
+        return pd.DataFrame({name: out[name] for name in self.feature_names_out_}, index=X.index)
 
-    def _categorical(self, series: pd.Series, col: str) -> pd.Series:
+    def _categorical(self, series: pd.Series, col: str) -> pd.Categorical:
         """Fixed training levels; a level never seen in training becomes missing (logged)."""
         levels = self.categories_[col]
-        values = series.astype("string")
-        unseen = values.notna() & ~values.isin(levels)
+        lookup = {level: code for code, level in enumerate(levels)}
+        raw = series.to_numpy(dtype=object)
+        codes = np.fromiter(
+            (lookup.get(str(v), -2) if not _is_missing(v) else -1 for v in raw),
+            dtype=np.int64,
+            count=len(raw),
+        )
+        unseen = codes == -2
         if unseen.any():
             log.warning(
                 "%s: %d value(s) not seen in training treated as missing", col, int(unseen.sum())
             )
-            values = values.where(~unseen)
-        raw = values.to_numpy(dtype=object, na_value=None)
-        return pd.Series(pd.Categorical(raw, categories=levels), index=series.index)
+            codes[unseen] = -1
+        return pd.Categorical.from_codes(codes, categories=levels)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
@@ -153,9 +207,16 @@ def _kind(series: pd.Series) -> str:
     return "categorical"
 
 
-def _numeric(series: pd.Series, name: str) -> pd.Series:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("Float64").astype("float64")
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _numeric(series: pd.Series, name: str) -> np.ndarray:
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return series.to_numpy(dtype="float64")
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return series.to_numpy(dtype="float64", na_value=np.nan)
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
     if bad.any():
@@ -163,7 +224,7 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
         raise DataContractError(
             f"column {name!r} must be numeric; got {series[bad].iloc[0]!r} (rows {rows})"
         )
-    return values.astype("float64")
+    return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _require(X: pd.DataFrame, columns: Sequence[str]) -> None:

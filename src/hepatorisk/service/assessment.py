@@ -23,7 +23,7 @@ from hepatorisk.clinical.monitoring import (
 from hepatorisk.clinical.stopping_rules import RuleResult, stopping_rules
 from hepatorisk.service.models import ServedModels
 from hepatorisk.service.records import LiverPanel, PatientInput, record_columns
-from hepatorisk.service.runtime import CompiledModel, Contributions
+from hepatorisk.service.runtime import Contributions, ServedModel
 
 __all__ = ["Assessment", "ModelRef", "assess", "guideline_flags", "model_ref"]
 
@@ -105,7 +105,7 @@ class Assessment:
     benefit_harm: BenefitHarm
 
 
-def model_ref(model: CompiledModel) -> ModelRef:
+def model_ref(model: ServedModel) -> ModelRef:
     m = model.loaded
     return ModelRef(m.name, m.version, m.alias, m.run_id, m.source)
 
@@ -172,7 +172,7 @@ def guideline_flags(panel: LiverPanel) -> GuidelineFlags:
     return GuidelineFlags(grades, r, pattern, hys, rules, stop)
 
 
-def _drivers(model: CompiledModel, c: Contributions, top: int, outcome: str) -> list[list[Driver]]:
+def _drivers(model: ServedModel, c: Contributions, top: int, outcome: str) -> list[list[Driver]]:
     bundle = model.loaded.bundle
     points = c.probability_groups() * 100
     noun = "liver-injury" if outcome == "liver" else "relapse"

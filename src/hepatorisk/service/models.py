@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from hepatorisk.exceptions import DataSourceError, HepatoriskError
 from hepatorisk.modeling.loading import LoadedModel, load_model
 from hepatorisk.service.records import RECORD_COLUMNS
-from hepatorisk.service.runtime import CompiledModel
+from hepatorisk.service.runtime import ServedModel
 
 __all__ = ["Loader", "ModelStore", "ServedModels", "load_served_models"]
 
@@ -29,11 +29,11 @@ OUTCOMES = ("liver", "relapse")
 
 @dataclass(frozen=True)
 class ServedModels:
-    liver: CompiledModel
-    relapse: CompiledModel
+    liver: ServedModel
+    relapse: ServedModel
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
-    def items(self) -> list[tuple[str, CompiledModel]]:
+    def items(self) -> list[tuple[str, ServedModel]]:
         return [("liver", self.liver), ("relapse", self.relapse)]
 
 
@@ -55,7 +55,7 @@ def load_served_models(liver: str, relapse: str, loader: Loader = load_model) ->
                 f"{outcome} model {source} reads column(s) the API does not supply: "
                 f"{', '.join(missing)}; serve a model trained on the patient record"
             )
-        loaded[outcome] = CompiledModel(model)
+        loaded[outcome] = ServedModel(model)
     return ServedModels(**loaded)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from hepatorisk.service.assessment import Assessment, assess, model_ref
 from hepatorisk.service.audit import AuditEntry, AuditLog, canonical_sha256
@@ -87,7 +88,7 @@ def explain_patient(
     out = []
     for outcome, model in models.items():
         c = model.contributions(columns)
-        values = model.matrix(columns)[0] if model.fast else None
+        values = model.inputs(columns).iloc[0]
         label = model.loaded.bundle.label
         p_inputs, p_groups = c.probability_inputs()[0], c.probability_groups()[0]
         members = model.loaded.bundle.group_members()
@@ -95,7 +96,7 @@ def explain_patient(
             FeatureOut(
                 feature=name,
                 label=label(name),
-                value=_value(name, patient.record, values, k),
+                value=_value(name, patient.record, values),
                 log_odds=float(c.inputs[0, k]),
                 probability=float(p_inputs[k]),
             )
@@ -145,13 +146,12 @@ def model_infos(models: ServedModels) -> list[ModelInfoOut]:
     return infos
 
 
-def _value(name: str, record: dict[str, Any], values: np.ndarray | None, k: int) -> Any:
+def _value(name: str, record: dict[str, Any], values: pd.Series) -> Any:
     if name in record:
         v = record[name]
         return float(v) if isinstance(v, bool | int) else v
-    if values is None or np.isnan(values[k]):
-        return None
-    return float(values[k])
+    v = values[name]
+    return None if pd.isna(v) else float(v)
 
 
 def _audit_outputs(a: Assessment) -> dict[str, Any]:
