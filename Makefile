@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 WORK := work
 SEED ?= 7
 
-.PHONY: help setup demo test lint bench sample clean
+.PHONY: help setup system-deps demo test lint bench bench-service serve sample clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,23 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 setup: $(BIN)/.installed ## create .venv from the lock file
 
-demo: setup ## the main job: generate the synthetic cohort and describe it
+demo: setup ## the main job: cohort, both models trained, gated, exported, a service token
 	$(BIN)/hepatorisk cohort generate --patients 20000 --seed $(SEED) --out $(WORK)/cohort
 	$(BIN)/hepatorisk cohort describe $(WORK)/cohort --json $(WORK)/cohort/describe.json
+	$(BIN)/hepatorisk train pipelines/liver_synthetic.yaml
+	$(BIN)/hepatorisk train pipelines/relapse_synthetic.yaml
+	$(BIN)/hepatorisk promote hepatorisk-liver
+	$(BIN)/hepatorisk promote hepatorisk-relapse
+	$(BIN)/hepatorisk export models:/hepatorisk-liver@champion --out models/hepatorisk-liver
+	$(BIN)/hepatorisk export models:/hepatorisk-relapse@champion --out models/hepatorisk-relapse
+	$(BIN)/hepatorisk token --caller demo --env-file $(WORK)/service.env
+	@echo "Next: make serve (API on 127.0.0.1:8000), or: mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
-test: setup ## lint and run every test
+system-deps: ## Debian packages the report tests need (headless Chromium, pdftoppm)
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
+
+test: setup system-deps ## lint and run every test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/python -m pytest
@@ -36,6 +48,13 @@ lint: setup ## ruff check and format
 
 bench: setup ## benchmarks (time and peak memory), printed with their peer
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/train.py
+
+bench-service: setup ## the API against mlflow models serve, same run, ratios
+	$(BIN)/python bench/service.py
+
+serve: setup ## run the prediction API on 127.0.0.1:8000 with the registered champions
+	$(BIN)/hepatorisk serve $(if $(wildcard $(WORK)/service.env),--env-file $(WORK)/service.env)
 
 sample: setup ## regenerate the committed 2,000-patient sample in data/synthetic/sample
 	$(BIN)/hepatorisk cohort generate --patients 2000 --seed $(SEED) --out data/synthetic/sample

@@ -9,9 +9,13 @@ on stdout; it is never logged.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import secrets
 import sys
+from pathlib import Path
+
+from hepatorisk.exceptions import DataSourceError
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +27,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--liver-model", default=None, help="models:/NAME@ALIAS or a folder")
     serve.add_argument("--relapse-model", default=None, help="models:/NAME@ALIAS or a folder")
     serve.add_argument("--tracking-uri", default=None, help="MLflow tracking/registry URI")
+    serve.add_argument(
+        "--env-file", type=Path, default=None, help="read HEPATORISK_* settings from this file"
+    )
     serve.set_defaults(handler=_serve)
+
+    token = sub.add_parser("token", help="create an API token and store it in an env file")
+    token.add_argument("--caller", default="clinician", help="who holds the token (audited)")
+    token.add_argument("--env-file", type=Path, required=True, help="file to write (mode 600)")
+    token.set_defaults(handler=_token)
+
+
+def _token(args: argparse.Namespace) -> int:
+    """Write HEPATORISK_API_TOKENS to an env file readable by its owner only; print the token."""
+    value = secrets.token_urlsafe(32)
+    args.env_file.parent.mkdir(parents=True, exist_ok=True)
+    entry = json.dumps([{"caller": args.caller, "token": value}])
+    args.env_file.write_text(f"HEPATORISK_API_TOKENS='{entry}'\n")
+    args.env_file.chmod(0o600)
+    sys.stdout.write(
+        f"API token for {args.caller!r} (stored in {args.env_file}; "
+        f"hepatorisk serve --env-file {args.env_file}):\n  {value}\n"
+    )
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hepatorisk.exceptions import DataSourceError
     from hepatorisk.service import Settings, create_app
     from hepatorisk.service.audit import AuditLog
     from hepatorisk.service.models import describe, load_served_models
@@ -43,11 +68,18 @@ def _serve(args: argparse.Namespace) -> int:
         }.items()
         if v is not None
     }
-    settings = Settings(**overrides)
+    if args.env_file is not None and not args.env_file.is_file():
+        raise DataSourceError(f"{args.env_file}: no such settings file")
+    settings = Settings(_env_file=args.env_file, **overrides)  # type: ignore[call-arg]
     if settings.mlflow_tracking_uri:
         import mlflow
 
         mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+        mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    else:  # the same embedded store training uses: SQLite in the working directory
+        from hepatorisk.training import tracking
+
+        tracking.configure()
     models = load_served_models(settings.liver_model, settings.relapse_model)
     log.info("models loaded: %s", describe(models))
     try:
