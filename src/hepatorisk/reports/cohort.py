@@ -1,0 +1,77 @@
+"""Table 1 of the development (train + calibration) and held-out test patients.
+
+Rows are the model's own inputs (lab reference limits omitted: they describe the laboratory,
+not the patient) and the outcome, typed from the records so any cohort kind works.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from hepatorisk.cohorts.table_one import Variable, table_one
+
+if TYPE_CHECKING:
+    from hepatorisk.modeling.bundle import ModelBundle
+    from hepatorisk.reports.gather import RunArtifacts
+
+__all__ = ["table_one_section", "table_one_variables"]
+
+_LIMIT = re.compile(r"_(uln|lln)(_|$)")
+_UNIT = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
+
+
+def _label_and_unit(bundle: ModelBundle, column: str) -> tuple[str, str]:
+    label = bundle.label(column)
+    match = _UNIT.match(label)
+    if match:
+        return match.group(1), match.group(2)
+    return label, ""
+
+
+def table_one_variables(bundle: ModelBundle, records: pd.DataFrame, outcome: str) -> list[Variable]:
+    """One Table 1 variable per model input (typed from its data) plus the outcome."""
+    out: list[Variable] = []
+    for column in [*bundle.input_columns, outcome]:
+        if column not in records or _LIMIT.search(column):
+            continue
+        dtype = records[column].dtype
+        label, unit = _label_and_unit(bundle, column)
+        if pd.api.types.is_bool_dtype(dtype):
+            kind = "binary"
+        elif pd.api.types.is_numeric_dtype(dtype):
+            values = records[column].dropna()
+            binary = len(values) and set(values.unique()) <= {0, 1}
+            kind = "binary" if binary else "continuous"
+        else:
+            kind = "categorical"
+        if column == outcome:
+            label = f"Outcome: {label}"
+        out.append(Variable(label, column, kind, unit if kind == "continuous" else ""))
+    return out
+
+
+def table_one_section(run: RunArtifacts, outcome: str) -> dict[str, Any]:
+    records = run.records
+    variables = table_one_variables(run.bundle, records, outcome)
+    frame = records.assign(
+        _set=records["split"].map(
+            lambda s: "Test (held out)" if s == "test" else "Development (train + calibration)"
+        )
+    )
+    table = table_one(frame, variables, by="_set")
+    columns = ["Overall", "Development (train + calibration)", "Test (held out)"]
+    table = table[[c for c in columns if c in table.columns]]
+    counts = records["split"].value_counts()
+    return {
+        "columns": list(table.columns),
+        "rows": [
+            [str(index), *map(str, row)]
+            for index, row in zip(table.index, table.to_numpy(), strict=True)
+        ],
+        "split_counts": {str(k): int(v) for k, v in counts.items()},
+        "omitted": sorted(c for c in run.bundle.input_columns if _LIMIT.search(c)),
+        "note": "Continuous: median [IQR] (missing counted); binary and categorical: n (%).",
+    }

@@ -1,0 +1,148 @@
+"""Discrimination, calibration and clinical-utility figures, drawn from the report data only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hepatorisk.reports.style import GREYS, LINES, MARKERS, new_figure
+
+__all__ = ["calibration_figure", "decision_figure", "pr_figure", "roc_figure"]
+
+Drawn = tuple[Figure, str]
+
+
+def _ci(interval: dict[str, Any] | None, digits: int = 2) -> str:
+    if not interval or interval.get("estimate") is None:
+        return "not logged"
+    e, lo, hi = interval["estimate"], interval.get("lo"), interval.get("hi")
+    if lo is None or hi is None:
+        return f"{e:.{digits}f}"
+    return f"{e:.{digits}f} (95% CI {lo:.{digits}f} to {hi:.{digits}f})"
+
+
+def roc_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
+    fig, ax = new_figure(4.6, 4.2)
+    aurocs = {"LightGBM (calibrated)": "model", "spline logistic baseline": "baseline"}
+    auroc_row = next(r for r in performance["rows"] if r["metric"] == "auroc")
+    for i, (name, points) in enumerate(curves["roc"].items()):
+        key = aurocs.get(name, "oracle")
+        value = (auroc_row.get(key) or {}).get("estimate")
+        label = f"{name}, AUROC {value:.3f}" if value is not None else name
+        ax.plot(points["fpr"], points["tpr"], LINES[i], color=GREYS[i], lw=1.4, label=label)
+    ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, label="chance")
+    ax.set(
+        xlabel="1 - specificity (false-positive rate, proportion 0-1)",
+        ylabel="sensitivity (true-positive rate, proportion 0-1)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
+    ax.legend(loc="lower right")
+    caption = (
+        f"ROC curves on the held-out test set (n = {performance['n']:,}, "
+        f"{performance['events']:,} events). Solid: the calibrated LightGBM model; dashed: the "
+        "spline-logistic baseline; dotted: the oracle (true simulated risk, where available)."
+    )
+    return fig, caption
+
+
+def pr_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
+    fig, ax = new_figure(4.6, 4.2)
+    for i, (name, points) in enumerate(curves["pr"].items()):
+        ax.step(
+            points["recall"],
+            points["precision"],
+            LINES[i],
+            color=GREYS[i],
+            lw=1.4,
+            where="post",
+            label=name,
+        )
+    rate = curves["event_rate"]
+    ax.axhline(rate, color="0.6", lw=0.8, label=f"event rate {100 * rate:.1f}% (chance)")
+    ax.set(
+        xlabel="recall (sensitivity, proportion 0-1)",
+        ylabel="precision (positive predictive value, 0-1)",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+    )
+    ax.legend(loc="upper right")
+    auprc = next(r for r in performance["rows"] if r["metric"] == "auprc")
+    caption = (
+        "Precision-recall curves on the test set. Model AUPRC "
+        f"{_ci(auprc['model'], 3)}; baseline {_ci(auprc['baseline'], 3)}. The horizontal line "
+        "is the precision of flagging everyone."
+    )
+    return fig, caption
+
+
+def calibration_figure(curves: dict[str, Any]) -> Drawn:
+    cal = curves["calibration"]
+    pred = np.asarray(cal["mean_predicted"], dtype=float)
+    obs = np.asarray(cal["observed_rate"], dtype=float)
+    lo, hi = np.asarray(cal["ci_lo"], dtype=float), np.asarray(cal["ci_hi"], dtype=float)
+    fig, ax = new_figure(4.6, 4.2)
+    top = float(max(pred.max(), hi.max())) * 1.08
+    ax.plot([0, 100 * top], [0, 100 * top], ":", color="0.5", lw=1, label="perfect calibration")
+    ax.errorbar(
+        100 * pred,
+        100 * obs,
+        yerr=100 * np.clip([obs - lo, hi - obs], 0, None),
+        fmt="o",
+        color="black",
+        ms=4,
+        capsize=2.5,
+        label="decile of predicted risk",
+    )
+    ax.set(
+        xlabel="mean predicted risk in the decile (%)",
+        ylabel="observed event rate (%, 95% Wilson CI)",
+        xlim=(0, 100 * top),
+        ylim=(0, 100 * top),
+    )
+    ax.legend(loc="upper left")
+    caption = (
+        "Calibration on the test set: observed against predicted risk by decile of predicted "
+        f"risk. Calibration slope {_ci(curves['calibration_slope'])} (ideal 1); intercept "
+        f"(calibration-in-the-large) {_ci(curves['calibration_intercept'])} (ideal 0). "
+        "Both on the logit scale."
+    )
+    return fig, caption
+
+
+def decision_figure(curves: dict[str, Any]) -> Drawn:
+    d = curves["decision"]
+    t = 100 * np.asarray(d["threshold"], dtype=float)
+    fig, ax = new_figure(5.6, 3.9)
+    series = [("model", "LightGBM (calibrated)"), ("baseline", "spline logistic baseline")]
+    for i, (key, label) in enumerate(series):
+        if key in d:
+            ax.plot(
+                t,
+                d[key],
+                LINES[i],
+                color=GREYS[i],
+                lw=1.5,
+                label=label,
+                marker=MARKERS[i],
+                markevery=max(1, len(t) // 10),
+                ms=3.5,
+            )
+    ax.plot(t, d["treat_all"], LINES[2], color="0.45", lw=1.2, label="treat (monitor) all")
+    ax.plot(t, d["treat_none"], LINES[3], color="0.6", lw=1.0, label="treat none")
+    values = np.asarray([d["model"], d["treat_all"]], dtype=float)
+    top = float(np.nanmax(values))
+    ax.set_ylim(-0.1 * max(top, 1e-3), top * 1.1 + 1e-3)
+    ax.set(
+        xlabel="threshold probability (%): the risk at which one would act",
+        ylabel="net benefit (true positives per patient,\nnet of weighted false positives)",
+    )
+    ax.legend(loc="upper right")
+    caption = (
+        f"Decision curve over thresholds {t.min():.0f}% to {t.max():.0f}% (the pipeline's "
+        "clinically sensible range). Net benefit = TP/N - FP/N x pt/(1 - pt). The model is "
+        "useful where its curve lies above both treat-all and treat-none."
+    )
+    return fig, caption

@@ -1,0 +1,94 @@
+"""Render ``ReportData`` to one self-contained HTML file: inline CSS, base64 PNG figures.
+
+Rendering reads only the report data (never the model or the run), so a rebuild from
+``report.json`` gives byte-identical HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from hepatorisk.reports import figures_performance as fp
+from hepatorisk.reports import figures_safety as fs
+from hepatorisk.reports import figures_shap as fsh
+from hepatorisk.reports.data import ReportData
+from hepatorisk.reports.style import encode_png, styled
+
+__all__ = ["SECTIONS", "figures", "render_html"]
+
+# (anchor, heading) in the order of the issue; the liver section only for liver models
+SECTIONS = (
+    ("model-card", "Model card"),
+    ("table-one", "Table 1: development and test data"),
+    ("performance", "Performance on the held-out test set"),
+    ("curves", "ROC, precision-recall, calibration and decision curves"),
+    ("shap", "SHAP explanations"),
+    ("subgroups", "Subgroup performance and calibration"),
+    ("liver-safety", "Liver safety: eDISH and injury pattern"),
+    ("tripod", "TRIPOD+AI checklist"),
+)
+
+
+def _draw(func: Callable[..., Any], *args: Any) -> dict[str, str]:
+    with styled():
+        fig, caption = func(*args)
+        return {"png": encode_png(fig), "caption": caption}
+
+
+def figures(data: ReportData) -> dict[str, Any]:
+    """Every figure of the report, encoded, with its caption."""
+    out: dict[str, Any] = {
+        "roc": _draw(fp.roc_figure, data.curves, data.performance),
+        "pr": _draw(fp.pr_figure, data.curves, data.performance),
+        "calibration": _draw(fp.calibration_figure, data.curves),
+        "decision": _draw(fp.decision_figure, data.curves),
+        "shap_bar": _draw(fsh.bar_figure, data.shap),
+        "beeswarm": _draw(fsh.beeswarm_figure, data.shap),
+        "dependence": _draw(fsh.dependence_figure, data.shap),
+        "waterfalls": [_draw(fsh.waterfall_figure, e, data.shap) for e in data.shap["examples"]],
+        "subgroups": _draw(fs.subgroup_figure, data.subgroups),
+    }
+    if data.liver:
+        out["edish"] = _draw(fs.edish_figure, data.liver)
+        out["patterns"] = _draw(fs.pattern_figure, data.liver)
+    return out
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _ci(interval: dict[str, Any] | None, digits: int = 3) -> str:
+    if not interval or interval.get("estimate") is None:
+        return "—"
+    text = _num(interval["estimate"], digits)
+    if interval.get("lo") is not None and interval.get("hi") is not None:
+        text += f" ({_num(interval['lo'], digits)} to {_num(interval['hi'], digits)})"
+    return text
+
+
+def _pct(value: Any, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("hepatorisk.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters |= {"num": _num, "ci": _ci, "pct": _pct}
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    sections = [s for s in SECTIONS if s[0] != "liver-safety" or data.liver]
+    template = _environment().get_template("report.html.j2")
+    return template.render(d=data, fig=figures(data), sections=sections)
