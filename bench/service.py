@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "service"))
-from conftest import build_bundle, export, patient  # noqa: E402
+from service_support import build_bundle, export, patient  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 MODEL_CODE = ROOT / "src" / "hepatorisk" / "modeling" / "mlflow_model.py"

@@ -6,7 +6,7 @@ import itertools
 import math
 
 import pytest
-from conftest import AUTH, patient
+from service_support import AUTH, patient
 
 from hepatorisk.service.records import record_columns
 from hepatorisk.service.schemas import AssessRequest

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 
-from conftest import AUTH, TestClient, patient, wait_ready
+from service_support import AUTH, TestClient, patient, wait_ready
 
 from hepatorisk.service import create_app
 from hepatorisk.service.audit import AuditLog

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import ADMIN, AUTH, TestClient, patient, wait_ready
+from service_support import ADMIN, AUTH, TestClient, patient, wait_ready
 
 from hepatorisk.service import create_app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AUTH, patient
+from service_support import AUTH, patient
 
 
 def test_batch_matches_single_assessments(client):

@@ -7,7 +7,7 @@ import shutil
 import threading
 
 import pytest
-from conftest import ADMIN, AUTH, TestClient, build_bundle, export, patient, wait_ready
+from service_support import ADMIN, AUTH, TestClient, build_bundle, export, patient, wait_ready
 
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.loading import load_model

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from conftest import AUTH, TestClient, patient, wait_ready
+from service_support import AUTH, TestClient, patient, wait_ready
 
 from hepatorisk.service import create_app
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest import patient
+from service_support import patient
 
 from hepatorisk.cli import main
 from hepatorisk.service.audit import AuditLog

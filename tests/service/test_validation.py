@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from conftest import AUTH, patient
+from service_support import AUTH, patient
 
 
 def _with(path: str, value):
@@ -112,7 +112,7 @@ def test_batch_limit_is_1000(client):
 
 
 def test_body_size_limit(settings):
-    from conftest import TestClient, wait_ready
+    from service_support import TestClient, wait_ready
 
     from hepatorisk.service import create_app
 

@@ -1,0 +1,147 @@
+"""Shared by the service tests: two small models trained on the committed sample, exported.
+
+A module of its own (not conftest) so that tests can import its helpers by a unique name;
+``conftest.py`` re-exports the fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers httpx2 for its TestClient; the lock has httpx (known, harmless).
+    warnings.filterwarnings("ignore", "Using `httpx` with", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from hepatorisk.cohorts.synthetic import load_cohort
+from hepatorisk.cohorts.synthetic.tables import PATIENTS
+from hepatorisk.modeling.bundle import ModelBundle
+from hepatorisk.modeling.estimators import CalibratedBooster
+from hepatorisk.modeling.features import FeatureBuilder
+from hepatorisk.service import Settings, create_app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
+DERIVED = {
+    "alt_xuln": "alt_u_l / alt_uln_u_l",
+    "ast_xuln": "ast_u_l / ast_uln_u_l",
+    "alp_xuln": "alp_u_l / alp_uln_u_l",
+    "bilirubin_xuln": "bilirubin_mg_dl / bilirubin_uln_mg_dl",
+    "ggt_xuln": "ggt_u_l / ggt_uln_u_l",
+    "mitragynine_mg_day": "kratom_dose_g_day * mitragynine_mg_per_g",
+}
+GROUPS = {
+    "ALT": ["alt_u_l", "alt_uln_u_l", "alt_xuln"],
+    "ALP": ["alp_u_l", "alp_uln_u_l", "alp_xuln"],
+    "kratom exposure": [
+        "kratom_product", "kratom_dose_g_day", "mitragynine_mg_per_g", "mitragynine_mg_day",
+    ],
+}  # fmt: skip
+LABELS = {"alt_xuln": "ALT as a multiple of its upper limit of normal"}
+API_TOKEN = "test-api-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789"
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def build_bundle(
+    outcome: str, registered: str, n_estimators: int = 40, seed: int = 0, num_leaves: int = 7
+) -> ModelBundle:
+    cohort = load_cohort(SAMPLE)
+    records = cohort.patients.drop(columns="patient_id")
+    y = cohort.outcomes[outcome].to_numpy()
+    columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
+    features = FeatureBuilder(columns=columns, derived=DERIVED).fit(records)
+    X = features.transform(records)
+    model = CalibratedBooster(n_estimators=n_estimators, num_leaves=num_leaves, random_state=seed)
+    model.fit(X[:1500], y[:1500], X[1500:], y[1500:])
+    metadata = {"registered_model": registered, "outcome": outcome, "horizon_weeks": 12,
+                "pipeline": "test", "test_metrics": {"auroc": None}}  # fmt: skip
+    return ModelBundle(features, model, metadata, LABELS, GROUPS)
+
+
+def export(bundle: ModelBundle, folder: Path, version: str) -> Path:
+    bundle.save(folder)
+    name = bundle.metadata["registered_model"]
+    facts = {"name": name, "version": version, "alias": "champion", "run_id": f"run-{version}"}
+    (folder / "registration.json").write_text(json.dumps(facts))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bundles() -> dict[str, ModelBundle]:
+    return {
+        "liver": build_bundle("liver_event_12w", "hepatorisk-liver"),
+        "relapse": build_bundle("relapse_12w", "hepatorisk-relapse"),
+    }
+
+
+@pytest.fixture(scope="session")
+def model_dirs(
+    bundles: dict[str, ModelBundle], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("models")
+    return {k: export(b, root / k, "1") for k, b in bundles.items()}
+
+
+@pytest.fixture
+def settings(model_dirs: dict[str, Path], tmp_path: Path) -> Settings:
+    return Settings(
+        liver_model=str(model_dirs["liver"]),
+        relapse_model=str(model_dirs["relapse"]),
+        api_tokens=[{"caller": "ehr-test", "token": API_TOKEN}],
+        admin_tokens=[{"caller": "ops", "token": ADMIN_TOKEN}],
+        audit_db_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        identifier_salt="test-salt",
+    )
+
+
+def wait_ready(client: TestClient, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"service not ready: {client.get('/readyz').json()}")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        wait_ready(c)
+        yield c
+
+
+def patient(**overrides: Any) -> dict[str, Any]:
+    """A valid request body; keyword overrides replace top-level sections."""
+    body: dict[str, Any] = {
+        "patient_ref": "MRN-0042-SECRET",
+        "demographics": {"age": 41, "sex": "male", "race_ethnicity": "hispanic", "bmi": 27.5},
+        "treatment": {"moud": "buprenorphine", "cows": 6, "craving": 40},
+        "kratom": {"product": "leaf_powder", "dose_g_day": 8.0, "mitragynine_mg_per_g": 1.5},
+        "labs": {
+            "alt": {"value": 48, "unit": "U/L", "uln": 33},
+            "ast": {"value": 40, "unit": "U/L", "uln": 48},
+            "alp": {"value": 90, "unit": "U/L", "uln": 115},
+            "bilirubin": {"value": 0.8, "unit": "mg/dL", "uln": 1.0},
+            "inr": {"value": 1.0, "uln": 1.1},
+        },
+        "hepatitis": {"hcv_antibody": True, "hbv_surface_antigen": False},
+        "alcohol_audit_c": 3,
+        "opioid_use": {
+            "primary_opioid": "fentanyl",
+            "heroin_days_30": 20,
+            "recent_opioid_urine_screen": "positive",
+        },
+        "medications": {"acetaminophen": True},
+    }
+    body.update(overrides)
+    return body
