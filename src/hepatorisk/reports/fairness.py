@@ -69,22 +69,30 @@ def calibration_wald(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     q = np.clip(p, 1e-6, 1 - 1e-6)
     z = np.log(q / (1 - q))
     out = {"cal_slope": slope, "cal_intercept": intercept}
-    if np.isfinite(intercept):
-        mu = expit(intercept + z)
-        se = 1 / np.sqrt(np.sum(mu * (1 - mu)))
-        out |= {"cal_intercept_lo": intercept - _Z * se, "cal_intercept_hi": intercept + _Z * se}
-    if np.isfinite(slope):
-        a = np.log(y.mean() / (1 - y.mean()))  # start; refined below by one Newton solve
-        for _ in range(50):
-            mu = expit(a + slope * z)
-            step = np.sum(y - mu) / np.sum(mu * (1 - mu))
-            a += step
-            if abs(step) < 1e-12:
-                break
-        w = mu * (1 - mu)
-        info = np.array([[w.sum(), (w * z).sum()], [(w * z).sum(), (w * z * z).sum()]])
-        se = float(np.sqrt(np.linalg.inv(info)[1, 1]))
-        out |= {"cal_slope_lo": slope - _Z * se, "cal_slope_hi": slope + _Z * se}
+    with np.errstate(all="ignore"):
+        if np.isfinite(intercept):
+            mu = expit(intercept + z)
+            se = 1 / np.sqrt(np.sum(mu * (1 - mu)))
+            out |= {
+                "cal_intercept_lo": intercept - _Z * se,
+                "cal_intercept_hi": intercept + _Z * se,
+            }
+        if np.isfinite(slope):
+            a = float(np.log(y.mean() / (1 - y.mean())))  # intercept of the slope fit, by Newton
+            for _ in range(50):
+                mu = expit(a + slope * z)
+                step = np.sum(y - mu) / np.sum(mu * (1 - mu))
+                if not np.isfinite(step):
+                    break
+                a += step
+                if abs(step) < 1e-12:
+                    break
+            w = mu * (1 - mu)
+            info = np.array([[w.sum(), (w * z).sum()], [(w * z).sum(), (w * z * z).sum()]])
+            if np.isfinite(info).all() and abs(np.linalg.det(info)) > 0:
+                se = float(np.sqrt(np.linalg.inv(info)[1, 1]))
+                out |= {"cal_slope_lo": slope - _Z * se, "cal_slope_hi": slope + _Z * se}
+    out = {k: v for k, v in out.items() if np.isfinite(v) or k in ("cal_slope", "cal_intercept")}
     return {k: float(v) for k, v in out.items()}
 
 

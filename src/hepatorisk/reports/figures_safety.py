@@ -32,6 +32,8 @@ def subgroup_figure(section: dict[str, Any]) -> Drawn:
             capsize=2,
         )
         lo, hi = r.get("cal_intercept_lo"), r.get("cal_intercept_hi")
+        if r["cal_intercept"] is None:
+            continue
         err = [[r["cal_intercept"] - lo], [hi - r["cal_intercept"]]] if lo is not None else None
         right.errorbar(r["cal_intercept"], i, xerr=err, fmt=marker, color="black", ms=4, capsize=2)
     overall = section["overall"]["auroc"]

@@ -1,0 +1,87 @@
+"""report.json holds every section, its numbers are the run's, and the report is logged."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+from conftest import Built
+
+from hepatorisk.reports import SECTIONS, ReportData
+from hepatorisk.training import tracking
+
+SECTION_KEYS = (
+    "meta",
+    "model_card",
+    "table_one",
+    "performance",
+    "curves",
+    "shap",
+    "subgroups",
+    "liver",
+    "tripod",
+)
+
+
+def test_report_json_has_every_section(built: Built) -> None:
+    document = json.loads((built.out / "report.json").read_text())
+    for key in SECTION_KEYS:
+        assert document.get(key), key
+    card = document["model_card"]
+    for key in ("intended_use", "intended_users", "out_of_scope", "decision_support"):
+        assert card[key], key
+    assert card["provenance"] and card["outcome_definition"] and card["ethics"]
+    assert document["table_one"]["columns"] == [
+        "Overall",
+        "Development (train + calibration)",
+        "Test (held out)",
+    ]
+    shap = document["shap"]
+    assert "log-odds" in shap["scale"]
+    assert len(shap["dependence"]) == 6
+    assert [e["name"] for e in shap["examples"]] == ["low", "middle", "high"]
+    probabilities = [e["probability"] for e in shap["examples"]]
+    assert probabilities == sorted(probabilities)
+    for example in shap["examples"]:  # exact: contributions add up to the prediction
+        total = example["base_value"] + example["other"]["log_odds"]
+        total += sum(c["log_odds"] for c in example["contributions"])
+        assert total == pytest.approx(example["log_odds"], abs=1e-9)
+    liver = document["liver"]
+    assert len(liver["alt_peak_xuln"]) == len(liver["bili_peak_xuln"]) == liver["n"]
+    assert set(liver["patterns"]) == {"development", "test"}
+    statuses = {item["status"] for item in document["tripod"]}
+    assert statuses <= {"covered", "partly", "not addressed"}
+    assert len(document["tripod"]) == 52
+    assert "not addressed" in statuses
+
+
+def test_numbers_are_the_runs_metrics(built: Built) -> None:
+    tracking.configure(built.root)
+    logged = mlflow.MlflowClient().get_run(built.run_id).data.metrics
+    data = ReportData.read(built.out / "report.json")
+    rows = {r["metric"]: r for r in data.performance["rows"]}
+    for metric, row in rows.items():
+        for column, prefix in (("model", "test_"), ("baseline", "baseline_test_")):
+            for part, suffix in (("estimate", ""), ("lo", "_lo"), ("hi", "_hi")):
+                assert row[column][part] == logged[f"{prefix}{metric}{suffix}"], (metric, column)
+    assert rows["auroc"]["oracle"]["estimate"] == logged["oracle_auroc"]
+    assert data.performance["auroc_vs_oracle"]["estimate"] == logged["auroc_vs_oracle"]
+    assert data.performance["auroc_minus_baseline"]["lo"] == logged["auroc_minus_baseline_lo"]
+    assert data.performance["n"] == logged["test_n"]
+    assert data.meta["run_id"] == built.run_id
+
+
+def test_report_is_logged_to_the_models_run(built: Built) -> None:
+    tracking.configure(built.root)
+    listed = {a.path for a in mlflow.MlflowClient().list_artifacts(built.run_id, "report")}
+    assert listed == {"report/report.html", "report/report.json", "report/report.pdf"}
+
+
+def test_html_is_self_contained_and_has_every_section(built: Built) -> None:
+    html = (built.out / "report.html").read_text()
+    for _, heading in SECTIONS:
+        assert f">{heading}</h2>" in html, heading
+    for external in ('src="http', "src='http", "url(http", '<link rel="stylesheet"', "<script"):
+        assert external not in html
+    assert html.count("data:image/png;base64,") >= 13
