@@ -125,11 +125,14 @@ def _codes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u, code.ravel()
 
 
-def _counts(code: np.ndarray, k: int, rows: np.ndarray) -> np.ndarray:
-    """(B, K) count of each distinct prediction among each row of ``rows`` (B, m indices)."""
+def _counts(
+    code: np.ndarray, k: int, rows: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """(B, K) (weighted) count of each distinct prediction among each row of ``rows``."""
     b = rows.shape[0]
-    flat = np.bincount((code[rows] + np.arange(b)[:, None] * k).ravel(), minlength=b * k)
-    return flat.reshape(b, k).astype(float)
+    keys = (code[rows] + np.arange(b)[:, None] * k).ravel()
+    w = None if weights is None else weights.ravel()
+    return np.bincount(keys, weights=w, minlength=b * k).reshape(b, k).astype(float)
 
 
 def _bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -213,8 +216,11 @@ def _boot(
 ) -> dict[str, dict[str, np.ndarray]]:
     """Bootstrap distributions of several scores on the same (paired) resamples.
 
-    Rows are drawn with replacement within each outcome, so every resample has both classes;
-    resamples are evaluated in blocks to bound memory.
+    Ordinary (not outcome-stratified) resampling: the number of events varies between resamples
+    as it would between samples, so prevalence-dependent metrics (calibration-in-the-large,
+    Brier, AUPRC) get honest intervals. A resample without both classes yields NaN for the
+    metrics that need both, and percentiles use the finite draws. Resamples are evaluated in
+    blocks to bound memory.
     """
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     if len(pos) == 0 or len(neg) == 0:
@@ -229,11 +235,12 @@ def _boot(
     parts: dict[str, list[dict[str, np.ndarray]]] = {key: [] for key in named_scores}
     for start in range(0, n_boot, block):
         b = min(block, n_boot - start)
-        pos_rows = pos[rng.integers(0, len(pos), (b, len(pos)))]
-        neg_rows = neg[rng.integers(0, len(neg), (b, len(neg)))]
+        rows = rng.integers(0, len(y), (b, len(y)))
+        events = y[rows].astype(float)
         for key, (u, code) in prepared.items():
-            cpos, cneg = _counts(code, len(u), pos_rows), _counts(code, len(u), neg_rows)
-            parts[key].append(_from_counts(u, cpos, cneg, named_scores[key][1]))
+            total = _counts(code, len(u), rows)
+            cpos = _counts(code, len(u), rows, weights=events)
+            parts[key].append(_from_counts(u, cpos, total - cpos, named_scores[key][1]))
     return {
         key: {m: np.concatenate([x[m] for x in xs]) for m in xs[0]} for key, xs in parts.items()
     }
@@ -374,7 +381,7 @@ def bootstrap_metrics(
     alpha: float = 0.05,
     oracle: np.ndarray | None = None,
 ) -> dict[str, Interval]:
-    """Metrics with percentile-bootstrap intervals; resamples are stratified by outcome.
+    """Metrics with percentile-bootstrap intervals (ordinary resampling of patients).
 
     With ``oracle`` (the true risk of a synthetic cohort) also ``oracle_auroc``,
     ``oracle_brier`` and ``auroc_vs_oracle``: the model/oracle AUROC ratio on the same
