@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 WORK := work
 SEED ?= 7
 
-.PHONY: help setup system-deps demo test lint bench bench-service serve sample clean
+.PHONY: help setup system-deps demo report test lint bench bench-service serve sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 setup: $(BIN)/.installed ## create .venv from the lock file
 
-demo: setup ## the main job: cohort, both models trained, gated, exported, a service token
+demo: setup system-deps ## the main job: cohort, both models trained, gated, exported, reported
 	$(BIN)/hepatorisk cohort generate --patients 20000 --seed $(SEED) --out $(WORK)/cohort
 	$(BIN)/hepatorisk cohort describe $(WORK)/cohort --json $(WORK)/cohort/describe.json
 	$(BIN)/hepatorisk train pipelines/liver_synthetic.yaml
@@ -30,8 +30,13 @@ demo: setup ## the main job: cohort, both models trained, gated, exported, a ser
 	$(BIN)/hepatorisk promote hepatorisk-relapse
 	$(BIN)/hepatorisk export models:/hepatorisk-liver@champion --out models/hepatorisk-liver
 	$(BIN)/hepatorisk export models:/hepatorisk-relapse@champion --out models/hepatorisk-relapse
+	$(MAKE) --no-print-directory report
 	$(BIN)/hepatorisk token --caller demo --env-file $(WORK)/service.env
-	@echo "Next: make serve (API on 127.0.0.1:8000), or: mlflow ui --backend-store-uri sqlite:///mlflow.db"
+	@echo "Reports: $(WORK)/reports/{liver,relapse}/report.html. Next: make serve (API on 127.0.0.1:8000)"
+
+report: setup system-deps ## the review-board report (HTML, PDF, JSON) of both synthetic champions
+	$(BIN)/hepatorisk report models:/hepatorisk-liver@champion --out $(WORK)/reports/liver
+	$(BIN)/hepatorisk report models:/hepatorisk-relapse@champion --out $(WORK)/reports/relapse
 
 system-deps: ## Debian packages the report tests need (headless Chromium, pdftoppm)
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
@@ -49,6 +54,7 @@ lint: setup ## ruff check and format
 bench: setup ## benchmarks (time and peak memory), printed with their peer
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/train.py
+	$(BIN)/python bench/report.py
 
 bench-service: setup ## the API against mlflow models serve, same run, ratios
 	$(BIN)/python bench/service.py
