@@ -70,13 +70,20 @@ class ModelBundle:
     def explain(self, records: pd.DataFrame) -> Explanation:
         X = self.features.transform(records)
         contrib, base = self.model.contributions(X)
+        groups, membership = self._membership()
         frame = pd.DataFrame(contrib, columns=X.columns, index=records.index)
-        grouped = pd.DataFrame(
-            {group: frame[members].sum(axis=1) for group, members in self.group_members().items()},
-            index=records.index,
-        )
+        grouped = pd.DataFrame(contrib @ membership, columns=groups, index=records.index)
         log_odds = base + contrib.sum(axis=1)
         return Explanation(base, frame, grouped, log_odds, expit(log_odds))
+
+    def _membership(self) -> tuple[list[str], np.ndarray]:
+        """Group names and the (inputs x groups) 0/1 matrix that sums contributions by group."""
+        members = self.group_members()
+        inputs = {name: i for i, name in enumerate(self.features.feature_names_out_)}
+        matrix = np.zeros((len(inputs), len(members)))
+        for j, cols in enumerate(members.values()):
+            matrix[[inputs[c] for c in cols], j] = 1.0
+        return list(members), matrix
 
     def group_members(self) -> dict[str, list[str]]:
         """Clinical variable -> model inputs; inputs not in a declared group stand alone."""

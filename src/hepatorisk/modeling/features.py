@@ -166,7 +166,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 "%s: %d value(s) not seen in training treated as missing", col, int(unseen.sum())
             )
             codes[unseen] = -1
-        return pd.Categorical.from_codes(codes, categories=levels)
+        return pd.Categorical.from_codes(codes, dtype=self._dtype(col))
+
+    def _dtype(self, col: str) -> pd.CategoricalDtype:
+        """The column's categorical dtype, built once (validating levels costs per call)."""
+        cache = self.__dict__.setdefault("_dtype_cache", {})
+        if col not in cache:
+            cache[col] = pd.CategoricalDtype(self.categories_[col])
+        return cache[col]
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_out_")
