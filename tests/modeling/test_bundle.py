@@ -122,3 +122,19 @@ def test_spline_logistic_baseline_learns(data: tuple[pd.DataFrame, np.ndarray]) 
     X = builder.transform(patients)
     model = SplineLogistic().fit(X.iloc[:1500], y[:1500])
     assert roc_auc_score(y[1500:], model.predict_proba(X.iloc[1500:])[:, 1]) > 0.6
+
+
+def test_matrix_is_what_lightgbm_builds_from_the_frame(
+    bundle: ModelBundle, data: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    from hepatorisk.modeling.estimators import _matrix
+
+    records = data[0].iloc[:300]
+    np.testing.assert_array_equal(
+        bundle.features.matrix(records), _matrix(bundle.features.transform(records))
+    )
+    booster = bundle.model.booster_
+    np.testing.assert_array_equal(
+        booster.predict(bundle.features.transform(records), raw_score=True),
+        booster.predict(bundle.features.matrix(records), raw_score=True),
+    )

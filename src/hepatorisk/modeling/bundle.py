@@ -65,13 +65,13 @@ class ModelBundle:
         return list(self.features.input_columns_)
 
     def predict_proba(self, records: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(self.features.transform(records))[:, 1]
+        return self.model.predict_proba(self.features.matrix(records))[:, 1]
 
     def explain(self, records: pd.DataFrame) -> Explanation:
-        X = self.features.transform(records)
-        contrib, base = self.model.contributions(X)
+        contrib, base = self.model.contributions(self.features.matrix(records))
         groups, membership = self._membership()
-        frame = pd.DataFrame(contrib, columns=X.columns, index=records.index)
+        names = self.features.feature_names_out_
+        frame = pd.DataFrame(contrib, columns=names, index=records.index)
         grouped = pd.DataFrame(contrib @ membership, columns=groups, index=records.index)
         log_odds = base + contrib.sum(axis=1)
         return Explanation(base, frame, grouped, log_odds, expit(log_odds))

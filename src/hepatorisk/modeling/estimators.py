@@ -98,20 +98,20 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         self.calibration_ = fit_logistic_calibration(margin, np.asarray(y))
         return self
 
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Calibrated log-odds."""
         check_is_fitted(self, "booster_")
         a, b = self.calibration_
         return a + b * self.booster_.predict(_matrix(X), raw_score=True)
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
 
-    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(self, X: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact TreeSHAP contributions on the calibrated log-odds scale, and the base values.
 
         LightGBM's own ``pred_contrib`` (what ``shap.TreeExplainer`` calls for LightGBM), scaled
@@ -123,13 +123,15 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         return b * raw[:, :-1], a + b * raw[:, -1]
 
 
-def _matrix(X: pd.DataFrame) -> np.ndarray:
+def _matrix(X: pd.DataFrame | np.ndarray) -> np.ndarray:
     """The numeric matrix LightGBM builds from a DataFrame, built directly.
 
     Categorical columns become their category codes (missing -> NaN), exactly what LightGBM's
     own pandas conversion does for the fixed levels the feature builder guarantees; skipping
     that conversion saves most of the per-call cost for one patient.
     """
+    if isinstance(X, np.ndarray):  # already the matrix (FeatureBuilder.matrix)
+        return X
     out = np.empty((len(X), X.shape[1]), dtype=np.float64)
     for j, col in enumerate(X.columns):
         values = X[col]

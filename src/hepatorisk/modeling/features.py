@@ -128,7 +128,23 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise.
+        """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise."""
+        return pd.DataFrame(self._inputs(X), index=X.index)
+
+    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """The same inputs as one float matrix, categoricals as their level codes (missing NaN):
+        what LightGBM builds from ``transform``'s frame, without building the frame."""
+        columns = []
+        for values in self._inputs(X).values():
+            if isinstance(values, pd.Categorical):
+                codes = values.codes
+                columns.append(np.where(codes < 0, np.nan, codes))
+            else:
+                columns.append(values)
+        return np.column_stack(columns) if columns else np.empty((len(X), 0))
+
+    def _inputs(self, X: pd.DataFrame) -> dict[str, object]:
+        """Each model input as a numpy array (or fixed-level Categorical), in output order.
 
         Works column by column on numpy arrays, so one patient costs about as little as the
         booster itself (the service calls this per request).
@@ -148,7 +164,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 values = np.asarray(_evaluate(_parse(expression), numeric), dtype="float64")
             values = np.broadcast_to(values, (len(X),))
             out[name] = np.where(np.isfinite(values), values, np.nan)
-        return pd.DataFrame({name: out[name] for name in self.feature_names_out_}, index=X.index)
+        return {name: out[name] for name in self.feature_names_out_}
 
     def _categorical(self, series: pd.Series, col: str) -> pd.Categorical:
         """Fixed training levels; a level never seen in training becomes missing (logged)."""
