@@ -18,6 +18,7 @@ def registry(model_dirs, tmp_path, monkeypatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)  # an earlier test may have pointed the registry elsewhere
     mlflow.set_experiment("registry-test")
     client = mlflow.MlflowClient()
     for outcome, name in (("liver", "hepatorisk-liver"), ("relapse", "hepatorisk-relapse")):
@@ -32,6 +33,7 @@ def registry(model_dirs, tmp_path, monkeypatch) -> str:
         client.set_registered_model_alias(name, "champion", version.version)
     yield uri
     mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
 
 
 def test_champions_load_from_the_registry(settings, registry):

@@ -62,6 +62,7 @@ def create_app(
             import mlflow
 
             mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+            mlflow.set_registry_uri(settings.mlflow_tracking_uri)
         if state.audit is None:
             state.audit = AuditLog(
                 settings.audit_db_url, settings.identifier_salt.get_secret_value()
