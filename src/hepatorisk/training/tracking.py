@@ -113,10 +113,12 @@ class RunLogger:
         with warnings.catch_warnings():
             # MLflow registers its local-artifact source class twice and warns about the tie
             warnings.filterwarnings("ignore", message="The specified dataset source can be")
+            # the cohort's integer columns are never missing (nullable ones are floats)
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             data = mlflow.data.from_pandas(
                 frame, source=str(source), name=name, targets=target, digest=digest
             )
-        mlflow.log_input(data, context="training")
+            mlflow.log_input(data, context="training")
 
     def model(self, bundle_dir: Path, example: pd.DataFrame, output: pd.DataFrame) -> str:
         """Log the bundle as a pyfunc (model from code, no pickle) with signature and example."""
