@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["AuditEntry", "AuditLog", "canonical_sha256"]
+__all__ = ["AuditEntry", "AuditLog", "FeedbackEntry", "canonical_sha256"]
 
 metadata = MetaData()
 assessments = Table(
@@ -51,6 +51,24 @@ assessments = Table(
     Column("flags", JSON, nullable=False),
 )
 
+# CDS Hooks card feedback (accepted / overridden). The card uuid is the request id of the
+# assessment row it came from; free-text override comments are stored only as a SHA-256.
+card_feedback = Table(
+    "card_feedback",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("item", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("caller", String(100), nullable=False),
+    Column("service_id", String(100), nullable=False),
+    Column("card_uuid", String(36), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("outcome_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_suggestions", JSON, nullable=False),
+    Column("override_reason", JSON),
+    Column("comment_sha256", String(64)),
+)
+
 
 def canonical_sha256(payload: Any) -> str:
     """SHA-256 of JSON with sorted keys and no whitespace: equal inputs, equal hashes."""
@@ -65,6 +83,16 @@ class AuditEntry:
     patient_ref: str | None
     outputs: dict[str, Any]
     flags: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    card_uuid: str
+    outcome: str
+    outcome_at: datetime
+    accepted_suggestions: list[str]
+    override_reason: dict[str, Any] | None
+    comment_sha256: str | None
 
 
 class AuditLog:
@@ -112,6 +140,32 @@ class AuditLog:
         query = select(assessments).order_by(assessments.c.created_at, assessments.c.item)
         if request_id is not None:
             query = query.where(assessments.c.request_id == request_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def record_feedback(
+        self, request_id: str, caller: str, service_id: str, entries: Sequence[FeedbackEntry]
+    ) -> None:
+        """Insert a feedback call's rows in one transaction; returns after the commit."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "request_id": request_id,
+                "item": i,
+                "created_at": now,
+                "caller": caller,
+                "service_id": service_id,
+                **e.__dict__,
+            }
+            for i, e in enumerate(entries)
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(insert(card_feedback), rows)
+
+    def feedback_rows(self, card_uuid: str | None = None) -> list[dict[str, Any]]:
+        query = select(card_feedback).order_by(card_feedback.c.created_at, card_feedback.c.item)
+        if card_uuid is not None:
+            query = query.where(card_feedback.c.card_uuid == card_uuid)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 

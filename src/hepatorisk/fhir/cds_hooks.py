@@ -1,0 +1,176 @@
+# ruff: noqa: N815  (field names are the CDS Hooks 2.0 wire names)
+"""CDS Hooks 2.0 wire models: discovery, hook request, cards, feedback (pydantic).
+
+Field names and required fields follow the specification (cds-hooks/docs
+``docs/specification/current.md``; HL7 CDSHooksRequest/CDSHooksResponse logical models):
+cards need ``uuid``-less ``summary`` (< 140 characters), ``indicator`` and ``source``; cards with
+suggestions need ``selectionBehavior``; feedback is ``accepted`` or ``overridden``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hepatorisk.fhir.codes import AUDIT_C_LOINC, BMI_LOINC, HBSAG_LOINC, HCV_AB_LOINC, LABS, LOINC
+
+__all__ = [
+    "SERVICE_ID",
+    "Card",
+    "CdsRequest",
+    "CdsResponse",
+    "DiscoveryResponse",
+    "FeedbackRequest",
+    "discovery",
+]
+
+SERVICE_ID = "hepatorisk-liver-safety"
+_LAB_CODES = ",".join(f"{LOINC}|{code}" for code in LABS)
+_RISK_CODES = ",".join(
+    f"{LOINC}|{c}" for c in (BMI_LOINC, AUDIT_C_LOINC, HCV_AB_LOINC, HBSAG_LOINC)
+)
+PREFETCH = {
+    "patient": "Patient/{{context.patientId}}",
+    "liverLabs": f"Observation?patient={{{{context.patientId}}}}&code={_LAB_CODES}&_sort=-date",
+    "riskFactors": f"Observation?patient={{{{context.patientId}}}}&code={_RISK_CODES}",
+    "medications": "MedicationStatement?patient={{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+}
+REQUIRED_PREFETCH = ("patient", "liverLabs")
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the spec allows extensions
+
+
+class CdsService(_Wire):
+    hook: str
+    id: str
+    title: str | None = None
+    description: str
+    prefetch: dict[str, str] | None = None
+    usageRequirements: str | None = None
+
+
+class DiscoveryResponse(_Wire):
+    services: list[CdsService]
+
+
+def discovery() -> DiscoveryResponse:
+    return DiscoveryResponse(
+        services=[
+            CdsService(
+                hook="patient-view",
+                id=SERVICE_ID,
+                title="hepatorisk: kratom liver safety in opioid-use-disorder treatment",
+                description=(
+                    "Risk of ALT > 3x ULN and of opioid relapse by week 12 for people using "
+                    "kratom during OUD treatment, with CTCAE v5 grades, Hy's law and the FDA "
+                    "2009 stopping rules, a liver-test monitoring schedule and a suggestion to "
+                    "order a hepatic function panel when one is due. Decision support only."
+                ),
+                prefetch=PREFETCH,
+                usageRequirements=(
+                    "Bearer token (hepatorisk API token) on the hook and feedback calls; "
+                    "prefetch 'patient' and 'liverLabs' are required (else 412 when a "
+                    "fhirServer is given)."
+                ),
+            )
+        ]
+    )
+
+
+class CdsRequest(_Wire):
+    hook: Literal["patient-view"]
+    hookInstance: UUID
+    fhirServer: str | None = None
+    fhirAuthorization: dict[str, Any] | None = None
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _invariants(self) -> CdsRequest:
+        if self.fhirAuthorization is not None and not self.fhirServer:
+            raise ValueError("fhirAuthorization requires fhirServer (cds-r-1)")
+        if not isinstance(self.context.get("patientId"), str):
+            raise ValueError("context.patientId (string) is required for patient-view")
+        return self
+
+
+class Coding(_Wire):
+    code: str
+    system: str | None = None
+    display: str | None = None
+
+
+class Source(_Wire):
+    label: str
+    url: str | None = None
+    icon: str | None = None
+    topic: Coding | None = None
+
+
+class Action(_Wire):
+    type: Literal["create", "update", "delete"]
+    description: str
+    resource: dict[str, Any] | None = None
+
+
+class Suggestion(_Wire):
+    label: str
+    uuid: UUID | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Link(_Wire):
+    label: str
+    url: str
+    type: Literal["absolute", "smart"]
+
+
+class Card(_Wire):
+    uuid: UUID | None = None
+    summary: str = Field(max_length=139)
+    detail: str | None = None
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _selection(self) -> Card:
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError("selectionBehavior is required when suggestions are given")
+        return self
+
+
+class CdsResponse(_Wire):
+    cards: list[Card]
+    systemActions: list[Action] | None = None
+
+
+class OverrideReason(_Wire):
+    reason: Coding | None = None
+    userComment: str | None = Field(None, max_length=2000)
+
+
+class AcceptedSuggestion(_Wire):
+    id: UUID
+
+
+class FeedbackItem(_Wire):
+    card: UUID
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] = Field(default_factory=list)
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: datetime
+
+
+class FeedbackRequest(_Wire):
+    feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)

@@ -1,0 +1,198 @@
+"""The code lists the FHIR mapping reads: LOINC labs, UCUM units, RxNorm drugs, ICD-10/SNOMED.
+
+Each list names its source. Codes marked ``# verify`` were written from memory and could not be
+checked against a terminology server while this was built; text matching (ingredient names in
+``code.text`` / ``coding.display``) works alongside every code list, so a wrong or missing code
+loses a match rather than creating a false one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CONDITIONS",
+    "DRUG_CLASSES",
+    "ICD10",
+    "LABS",
+    "LOINC",
+    "RXNORM",
+    "SNOMED",
+    "UCUM",
+    "DrugClass",
+    "LabCode",
+]
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
+
+
+@dataclass(frozen=True)
+class LabCode:
+    """One LOINC lab: its AssessRequest name, canonical unit, accepted UCUM units -> factor."""
+
+    name: str
+    loinc: str
+    display: str
+    unit: str  # the AssessRequest's unit
+    units: dict[str, float]  # UCUM code (or common text) -> factor to ``unit``
+    limit: str  # "uln" (referenceRange.high) or "lln" (referenceRange.low)
+
+
+_ENZYME = {"U/L": 1.0, "[IU]/L": 1.0, "IU/L": 1.0, "ukat/L": 60.0}  # 1 ukat = 60 umol/min = 60 U
+
+# LOINC codes: clinical-facts.md §2 (ALT, AST, ALP, bilirubin, GGT, albumin, INR, platelets:
+# build.fhir.org cqframework ALT value set, hl7-eu lab-test-name value set, US Core STU7
+# platelets example, PACIO INR example). The unit factors are SI definitions (1 kat = 1 mol/s;
+# 1 mg/dL bilirubin = 17.1 umol/L, clinical/units.py; 10*3/uL = 10*9/L).
+LABS: dict[str, LabCode] = {
+    lab.loinc: lab
+    for lab in (
+        LabCode("alt", "1742-6", "ALT [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
+        LabCode("ast", "1920-8", "AST [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
+        LabCode("alp", "6768-6", "ALP [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
+        LabCode("ggt", "2324-2", "GGT [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
+        LabCode(
+            "bilirubin",
+            "1975-2",
+            "Bilirubin.total [Mass/volume] in Serum or Plasma",
+            "mg/dL",
+            {"mg/dL": 1.0, "umol/L": 1 / 17.1},
+            "uln",
+        ),
+        LabCode(
+            "albumin",
+            "1751-7",
+            "Albumin [Mass/volume] in Serum or Plasma",
+            "g/dL",
+            {"g/dL": 1.0, "g/L": 0.1},
+            "lln",
+        ),
+        LabCode(
+            "inr",
+            "6301-6",
+            "INR in Platelet poor plasma",
+            "1",
+            {"{INR}": 1.0, "1": 1.0, "{ratio}": 1.0, "{Ratio}": 1.0, "": 1.0},
+            "uln",
+        ),
+        LabCode(
+            "platelets",
+            "777-3",
+            "Platelets [#/volume] in Blood",
+            "10^9/L",
+            {"10*9/L": 1.0, "10*3/uL": 1.0, "10^9/L": 1.0, "/nL": 1.0, "K/uL": 1.0},
+            "lln",
+        ),
+    )
+}
+
+# Other observations the model reads (LOINC from memory; verify on loinc.org).
+BMI_LOINC = "39156-5"  # Body mass index (BMI) [Ratio]  # verify
+AUDIT_C_LOINC = "75626-2"  # Total score [AUDIT-C]  # verify
+HCV_AB_LOINC = "16128-1"  # Hepatitis C virus Ab [Presence] in Serum  # verify
+HBSAG_LOINC = "5196-1"  # Hepatitis B virus surface Ag [Presence] in Serum  # verify
+POSITIVE = {"10828004", "positive", "detected", "reactive", "pos"}  # SNOMED 10828004 Positive
+NEGATIVE = {"260385009", "negative", "not detected", "nonreactive", "non-reactive", "neg"}
+
+
+@dataclass(frozen=True)
+class DrugClass:
+    """A group of drugs the model has one input for: ingredient RxCUIs and names to match."""
+
+    name: str
+    rxcuis: frozenset[str]
+    words: tuple[str, ...]
+
+
+# RxNorm ingredient RxCUIs from memory (RxNav, https://mor.nlm.nih.gov/RxNav/); all "# verify".
+# Ingredient names are matched in the text too, because statements usually carry clinical-drug
+# (SCD/SBD) codes rather than ingredient codes. Hepatotoxic list: LiverTox category A/B drugs a
+# clinic commonly sees (assumption: an illustrative, not exhaustive, list). CYP list: strong or
+# moderate CYP3A4/CYP2D6 inhibitors and inducers (FDA drug-interaction table; assumption:
+# illustrative, not exhaustive).
+DRUG_CLASSES: tuple[DrugClass, ...] = (
+    DrugClass(
+        "buprenorphine",
+        frozenset({"1819"}),
+        ("buprenorphine", "suboxone", "subutex", "sublocade", "zubsolv"),
+    ),
+    DrugClass("methadone", frozenset({"6813"}), ("methadone",)),
+    DrugClass("naltrexone", frozenset({"7243"}), ("naltrexone", "vivitrol")),
+    DrugClass("acetaminophen", frozenset({"161"}), ("acetaminophen", "paracetamol", "tylenol")),
+    DrugClass(
+        "statin",
+        frozenset({"83367", "36567", "301542", "42463", "6472", "41127", "861634"}),
+        ("statin",),  # atorvastatin, simvastatin, ... all end in "statin" ("nystatin" excluded)
+    ),
+    DrugClass(
+        "other_hepatotoxic",
+        frozenset({"6038", "11118", "703", "6851", "6135", "7454", "10612"}),
+        (
+            "isoniazid",
+            "valproate",
+            "valproic",
+            "amiodarone",
+            "methotrexate",
+            "ketoconazole",
+            "nitrofurantoin",
+            "tolcapone",
+            "leflunomide",
+            "amoxicillin/clavulanate",
+        ),
+    ),
+    DrugClass(
+        "cyp_interacting",
+        frozenset({"21212", "4450", "85762", "4493", "32937", "42347", "9384", "2002"}),
+        (
+            "clarithromycin",
+            "fluconazole",
+            "ritonavir",
+            "fluoxetine",
+            "paroxetine",
+            "bupropion",
+            "rifampin",
+            "rifampicin",
+            "carbamazepine",
+            "itraconazole",
+            "voriconazole",
+        ),
+    ),
+)
+NOT_STATINS = ("nystatin",)
+KRATOM_WORDS = ("kratom", "mitragyn")  # no RxNorm concept: kratom is not an approved drug
+KRATOM_PRODUCTS = (  # first match wins; wording a clinician types (assumption)
+    ("extract", ("extract", "tincture", "shot", "resin", "liquid")),
+    ("tablet", ("tablet", "capsule", "pill")),
+    ("leaf_powder", ("powder", "leaf", "tea", "crushed")),
+)
+XR_NALTREXONE_WORDS = ("extended", "er ", "xr", "vivitrol", "inject", "380 mg")
+
+# Conditions: ICD-10-CM (CMS ICD-10-CM tabular list) B16 acute hepatitis B, B17.1 acute
+# hepatitis C, B18.0/B18.1 chronic hepatitis B, B18.2 chronic hepatitis C, B20 HIV disease,
+# E10-E13 diabetes mellitus. SNOMED CT concepts from memory (# verify on a terminology server).
+CONDITIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hcv": {
+        "icd10": ("B17.1", "B18.2"),
+        "snomed": ("50711007", "128302006"),  # viral hepatitis C; chronic hepatitis C  # verify
+        "words": ("hepatitis c", "hcv"),
+    },
+    "hbv": {
+        "icd10": ("B16", "B18.0", "B18.1"),
+        "snomed": ("66071002", "61977001"),  # viral hepatitis B; chronic hepatitis B  # verify
+        "words": ("hepatitis b", "hbv"),
+    },
+    "hiv": {
+        "icd10": ("B20",),
+        "snomed": ("86406008",),  # HIV infection  # verify
+        "words": ("hiv", "human immunodeficiency virus"),
+    },
+    "diabetes": {
+        "icd10": ("E10", "E11", "E13"),
+        "snomed": ("73211009", "44054006", "46635009"),  # DM; type 2; type 1  # verify
+        "words": ("diabetes mellitus",),
+    },
+}

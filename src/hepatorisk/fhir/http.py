@@ -1,0 +1,110 @@
+"""HTTP plumbing of the FHIR and CDS Hooks routers: FHIR JSON bodies and OperationOutcome errors.
+
+Route classes (not app-wide handlers) so the JSON API's error format stays as it is: under
+``/fhir`` every 4xx (auth, validation, mapping) is an OperationOutcome; under ``/cds-services``
+mapping errors and the 412 are OperationOutcomes and the rest keeps the service's format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hepatorisk.fhir.issues import FhirInputError, Issues, pydantic_issues
+
+__all__ = ["CdsRoute", "FhirBodyDep", "FhirRoute", "FhirSettingsDep", "fhir_json"]
+
+FHIR_JSON = "application/fhir+json"
+_CODES = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-costly", 503: "transient"}
+
+
+class FhirSettings(BaseSettings):
+    """Where the CDS card's source link points (``HEPATORISK_MODEL_CARD_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HEPATORISK_", extra="ignore")
+    model_card_url: str | None = Field(
+        None, description="model card / documentation URL; default: this service's /docs"
+    )
+
+
+@lru_cache
+def get_fhir_settings() -> FhirSettings:
+    return FhirSettings()
+
+
+FhirSettingsDep = Annotated[FhirSettings, Depends(get_fhir_settings)]
+
+
+def fhir_json(data: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status, media_type=FHIR_JSON)
+
+
+async def read_fhir_json(request: Request) -> Any:
+    """The body as JSON, for ``application/json`` and ``application/fhir+json`` alike."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("application/json", FHIR_JSON, ""):
+        issues = Issues()
+        issues.add("error", "not-supported", f"content type {ctype!r}; send {FHIR_JSON}", "body")
+        raise FhirInputError(issues, 415)
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        issues = Issues()
+        issues.add("error", "structure", f"body is not JSON: {str(exc)[:120]}", "body")
+        raise FhirInputError(issues, 400) from None
+
+
+FhirBodyDep = Annotated[Any, Depends(read_fhir_json)]
+
+
+def _outcome(issues: Issues, status: int, headers: dict[str, str] | None = None) -> Response:
+    response = fhir_json(issues.outcome(), status)
+    response.headers.update(headers or {})
+    return response
+
+
+class CdsRoute(APIRoute):
+    """Mapping errors (422) and insufficient prefetch (412) answered as OperationOutcome."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FhirInputError as exc:
+                return _outcome(exc.issues, exc.status)
+
+        return route
+
+
+class FhirRoute(APIRoute):
+    """Every 4xx/503 of a FHIR endpoint as an OperationOutcome (auth, body, mapping)."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FhirInputError as exc:
+                return _outcome(exc.issues, exc.status)
+            except RequestValidationError as exc:
+                issues = Issues()
+                pydantic_issues(issues, exc.errors(), "request")
+                return _outcome(issues, 422)
+            except HTTPException as exc:
+                issues = Issues()
+                issues.add("error", _CODES.get(exc.status_code, "processing"), str(exc.detail))
+                return _outcome(issues, exc.status_code, dict(exc.headers or {}))
+
+        return route

@@ -1,0 +1,268 @@
+"""A FHIR R4 Bundle -> the service's ``AssessRequest``, the lab series, and every issue.
+
+The request is the same pydantic model ``POST /v1/assess`` validates, so ranges, units and the
+bilirubin conversion are the service's own; its validation errors come back as issues naming the
+FHIR resource and element the value came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from hepatorisk.fhir.context import (
+    ClinicalContext,
+    read_condition,
+    read_medication,
+    read_other_observation,
+)
+from hepatorisk.fhir.issues import Issues
+from hepatorisk.fhir.labs import LabPoint, lab_points, loinc_of, usable
+from hepatorisk.fhir.resources import Entry, parse_bundle
+from hepatorisk.service.schemas import AssessRequest
+
+__all__ = ["REQUIRED_LABS", "MappedBundle", "map_bundle"]
+
+log = logging.getLogger(__name__)
+REQUIRED_LABS = ("alt", "alp", "bilirubin")  # the guideline rules read them (schemas.Labs)
+IGNORED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Encounter", "Provenance"}
+
+
+@dataclass
+class MappedBundle:
+    """The assessment input, where each value came from, the series, and the issues."""
+
+    request: AssessRequest | None
+    issues: Issues
+    patient_reference: str | None = None
+    latest: dict[str, LabPoint] = field(default_factory=dict)
+    series: dict[str, list[LabPoint]] = field(default_factory=dict)
+    missing_labs: list[str] = field(default_factory=list)
+
+    @property
+    def basis(self) -> list[str]:
+        """References of the Observations the assessment used (the latest of each code)."""
+        return [p.reference for p in self.latest.values()]
+
+
+def map_bundle(raw: Any, as_of: date | None = None) -> MappedBundle:
+    """Map ``raw`` (parsed JSON); ``request`` is None when any error issue was found.
+
+    Malformed input the R4 models let through is answered with an error issue, never a crash.
+    """
+    try:
+        return _map(raw, as_of)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        log.warning("FHIR mapping failed: %s", type(exc).__name__)
+        issues = Issues()
+        issues.add(
+            "error",
+            "processing",
+            f"could not map the Bundle: {type(exc).__name__}: {str(exc)[:200]}",
+            "Bundle",
+        )
+        return MappedBundle(None, issues)
+
+
+def _map(raw: Any, as_of: date | None) -> MappedBundle:
+    issues = Issues()
+    entries = parse_bundle(raw, issues)
+    out = MappedBundle(None, issues)
+    if issues.errors:
+        return out
+    by_type: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        by_type[e.type].append(e)
+    patient = _patient(by_type.get("Patient", []), issues)
+    if patient is None:
+        return out
+    out.patient_reference = patient["reference"]
+    refs = {patient["reference"], *patient["aliases"]}
+    ctx = ClinicalContext()
+    _observations(by_type.get("Observation", []), refs, patient["sex"], ctx, out)
+    media = {e.reference: e for e in by_type.get("Medication", [])}
+    for e in by_type.get("MedicationStatement", []):
+        read_medication(e, ctx, media, issues)
+    for e in by_type.get("Condition", []):
+        read_condition(e, ctx, issues)
+    for kind, items in by_type.items():
+        if kind not in {"Patient", "Observation", "MedicationStatement", "Condition", "Medication"}:
+            severity = "information" if kind in IGNORED_TYPES else "warning"
+            for e in items:
+                issues.add(severity, "not-supported", f"{kind} is not read by hepatorisk", e.path)
+    out.missing_labs = [lab for lab in REQUIRED_LABS if lab not in out.latest]
+    for lab in out.missing_labs:
+        issues.add(
+            "error",
+            "required",
+            f"no usable {lab.upper()} Observation (LOINC "
+            f"{_LOINC_OF[lab]}); ALT, ALP and total bilirubin are required",
+            "Bundle",
+        )
+    if issues.errors:
+        return out
+    body, sources = _body(patient, ctx, out, issues, as_of or datetime.now(UTC).date())
+    try:
+        out.request = AssessRequest.model_validate(body)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            where = next(
+                (
+                    v
+                    for k, v in sorted(sources.items(), key=lambda kv: -len(kv[0]))
+                    if loc.startswith(k)
+                ),
+                "Bundle",
+            )
+            issues.add("error", "value", f"{loc}: {err['msg']}", where)
+    return out
+
+
+_LOINC_OF = {"alt": "1742-6", "alp": "6768-6", "bilirubin": "1975-2"}
+
+
+def _patient(patients: list[Entry], issues: Issues) -> dict[str, Any] | None:
+    if len(patients) != 1:
+        issues.add(
+            "error",
+            "required" if not patients else "structure",
+            f"expected exactly one Patient, found {len(patients)}",
+            "Bundle",
+        )
+        return None
+    e = patients[0]
+    r = e.resource
+    birth = r.get("birthDate")
+    sex = r.get("gender")
+    if not birth:
+        issues.add("error", "required", "birthDate is required (age)", e.at("birthDate"))
+    if sex not in ("male", "female"):
+        issues.add(
+            "error",
+            "value",
+            f"gender {sex!r}: the models need male or female (sex at "
+            "birth; administrative gender is used as such)",
+            e.at("gender"),
+        )
+    if issues.errors:
+        return None
+    return {
+        "entry": e,
+        "reference": e.reference,
+        "aliases": {e.path, e.full_url or e.path},
+        "id": r.get("id"),
+        "birth": str(birth),
+        "sex": sex,
+    }
+
+
+def _observations(
+    entries: list[Entry], refs: set[str], sex: str, ctx: ClinicalContext, out: MappedBundle
+) -> None:
+    series: dict[str, list[LabPoint]] = defaultdict(list)
+    for e in entries:
+        if loinc_of(e.resource) is None:
+            if not read_other_observation(e, ctx, out.issues):
+                out.issues.add(
+                    "information",
+                    "not-supported",
+                    "Observation code is not one hepatorisk reads (see fhir/codes.py)",
+                    e.at("code"),
+                )
+            continue
+        when = usable(e, out.issues, refs)
+        point = lab_points(e, when, sex, out.issues) if when is not None else None
+        if point is not None:
+            series[point.lab.name].append(point)
+    for name, points in series.items():
+        points.sort(key=lambda p: p.when)
+        out.series[name] = points
+        out.latest[name] = points[-1]
+
+
+def _age(birth: str, as_of: date) -> int:
+    b = date.fromisoformat(birth if len(birth) == 10 else f"{birth}-01-01"[:10])
+    return as_of.year - b.year - ((as_of.month, as_of.day) < (b.month, b.day))
+
+
+def _body(
+    patient: dict[str, Any], ctx: ClinicalContext, out: MappedBundle, issues: Issues, as_of: date
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The AssessRequest body and, per field, the FHIRPath it came from."""
+    p: Entry = patient["entry"]
+    sources = {
+        "demographics.age": p.at("birthDate"),
+        "demographics.sex": p.at("gender"),
+        **ctx.sources,
+    }
+    labs: dict[str, Any] = {}
+    for name, point in out.latest.items():
+        limit = point.lab.limit
+        labs[name] = {"value": point.value, limit: point.limit}
+        if name not in ("inr",):
+            labs[name]["unit"] = point.unit
+        sources[f"labs.{name}"] = f"{point.path}.valueQuantity"
+    moud = "none"
+    if ctx.moud:
+        ctx.moud.sort(key=lambda m: m[0] or datetime.min.replace(tzinfo=UTC))
+        moud = ctx.moud[-1][1]
+        sources["treatment"] = ctx.moud[-1][2]
+        if len({m[1] for m in ctx.moud}) > 1:
+            issues.add(
+                "warning",
+                "business-rule",
+                f"more than one MOUD; the most recent ({moud}) is assessed",
+                ctx.moud[-1][2],
+            )
+    else:
+        issues.add(
+            "information",
+            "informational",
+            "no MOUD MedicationStatement "
+            "(buprenorphine, methadone, naltrexone): assessed as no MOUD",
+            "Bundle",
+        )
+    kratom = ctx.kratom or {"product": "none", "dose_g_day": 0.0}
+    if ctx.kratom is None:
+        issues.add(
+            "information",
+            "informational",
+            "no kratom MedicationStatement: assessed as no kratom use",
+            "Bundle",
+        )
+    meds: dict[str, bool | None] = {}
+    for name in ("acetaminophen", "statin", "other_hepatotoxic", "cyp_interacting"):
+        meds[name] = (name in ctx.drugs) if ctx.medication_list else None
+    if not ctx.medication_list:
+        issues.add(
+            "information",
+            "informational",
+            "no MedicationStatement: co-medications unknown",
+            "Bundle",
+        )
+    body = {
+        "patient_ref": patient["id"],
+        "demographics": {
+            "age": _age(patient["birth"], as_of),
+            "sex": patient["sex"],
+            "bmi": ctx.bmi,
+            "diabetes": ctx.diabetes,
+        },
+        "treatment": {"moud": moud},
+        "kratom": kratom,
+        "labs": labs,
+        "hepatitis": {
+            "hcv_antibody": ctx.hepatitis.get("hcv_antibody"),
+            "hbv_surface_antigen": ctx.hepatitis.get("hbv_surface_antigen"),
+            "hiv": ctx.hepatitis.get("hiv"),
+        },
+        "alcohol_audit_c": ctx.audit_c,
+        "medications": meds,
+    }
+    return body, sources

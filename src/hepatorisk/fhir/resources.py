@@ -1,0 +1,119 @@
+"""Reading a FHIR R4 Bundle resource by resource, each validated with ``fhir.resources.R4B``.
+
+A Bundle is validated entry by entry (not in one call) so that every invalid resource is named
+in the OperationOutcome, with the element pydantic points at, instead of the first one only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from hepatorisk.fhir.issues import Issues, pydantic_issues
+
+__all__ = ["Entry", "codings", "parse_bundle", "parse_instant", "text_of"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One validated resource (kept as its JSON), where it sat, and how to reference it."""
+
+    resource: dict[str, Any]
+    path: str  # FHIRPath of the resource in the request, e.g. Bundle.entry[3].resource
+    full_url: str | None = None
+
+    @property
+    def type(self) -> str:
+        return str(self.resource["resourceType"])
+
+    @property
+    def reference(self) -> str:
+        rid = self.resource.get("id")
+        return f"{self.type}/{rid}" if rid else self.full_url or self.path
+
+    def at(self, element: str) -> str:
+        return f"{self.path}.{element}" if element else self.path
+
+
+def parse_bundle(raw: Any, issues: Issues) -> list[Entry]:
+    """The Bundle's resources, each validated as R4; invalid ones become error issues."""
+    if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
+        got = raw.get("resourceType") if isinstance(raw, dict) else type(raw).__name__
+        issues.add("error", "structure", f"expected a FHIR R4 Bundle, got {got!r}", "Bundle")
+        return []
+    entries_raw = raw.get("entry") or []
+    if not isinstance(entries_raw, list):
+        issues.add("error", "structure", "Bundle.entry must be an array", "Bundle.entry")
+        return []
+    shell = {**raw, "entry": [_strip(e) for e in entries_raw]}
+    try:
+        Bundle.model_validate(shell)
+    except ValidationError as exc:
+        pydantic_issues(issues, exc.errors(), "Bundle")
+        return []
+    entries = []
+    for i, item in enumerate(entries_raw):
+        path = f"Bundle.entry[{i}].resource"
+        resource = item.get("resource") if isinstance(item, dict) else None
+        entry = validate_resource(resource, path, issues)
+        if entry is not None:
+            entries.append(Entry(entry.resource, path, item.get("fullUrl")))
+    return entries
+
+
+def validate_resource(resource: Any, path: str, issues: Issues) -> Entry | None:
+    """One resource validated by its R4B model; None (with an error issue) when invalid."""
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        issues.add("error", "structure", "expected a resource with a resourceType", path)
+        return None
+    kind = resource["resourceType"]
+    try:
+        model = get_fhir_model_class(kind)
+    except (ValueError, KeyError):
+        issues.add("error", "not-supported", f"{kind!r} is not an R4 resource type", path)
+        return None
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        pydantic_issues(issues, exc.errors(), path)
+        return None
+    except (ValueError, TypeError, KeyError) as exc:  # fhir.resources raises these for some types
+        issues.add("error", "invalid", f"invalid {kind}: {exc}", path)
+        return None
+    return Entry(resource, path)
+
+
+def codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((concept or {}).get("coding") or [])
+
+
+def text_of(concept: dict[str, Any] | None) -> str:
+    """Lower-cased text and coding displays of a CodeableConcept, for word matching."""
+    parts = [str((concept or {}).get("text") or "")]
+    parts += [str(c.get("display") or "") for c in codings(concept)]
+    return " ".join(parts).lower()
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """A FHIR date/dateTime/instant as an aware datetime (dates at 00:00 UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value if len(value) > 7 else f"{value}-01"[:10] if len(value) == 7 else f"{value}-01-01"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _strip(entry: Any) -> Any:
+    """A Bundle entry without its resource (the resources are validated one by one)."""
+    return {k: v for k, v in entry.items() if k != "resource"} if isinstance(entry, dict) else entry
