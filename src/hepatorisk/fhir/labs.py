@@ -146,6 +146,8 @@ def _converter(lab: LabCode, value_unit: str, out_unit: str) -> Any:
     out_factor = factors.get(out_unit, 1.0)
 
     def convert(x: float, unit: str) -> float:
+        if unit == out_unit:
+            return x  # no round trip through the factor: 21 umol/L stays 21
         if unit == "default":
             return x / out_factor  # defaults are in lab.unit (factor 1)
         return x * factors[unit] / out_factor

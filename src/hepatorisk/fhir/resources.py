@@ -46,7 +46,7 @@ def parse_bundle(raw: Any, issues: Issues) -> list[Entry]:
         got = raw.get("resourceType") if isinstance(raw, dict) else type(raw).__name__
         issues.add("error", "structure", f"expected a FHIR R4 Bundle, got {got!r}", "Bundle")
         return []
-    entries_raw = raw.get("entry") or []
+    entries_raw = raw.get("entry", [])
     if not isinstance(entries_raw, list):
         issues.add("error", "structure", "Bundle.entry must be an array", "Bundle.entry")
         return []

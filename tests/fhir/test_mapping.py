@@ -1,0 +1,90 @@
+"""The FHIR -> AssessRequest mapping: units, limits from reference ranges, defaults, reporting."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+from fhir_support import example
+
+from hepatorisk.fhir import map_bundle
+from hepatorisk.fhir.labs import default_limit
+
+AS_OF = date(2026, 11, 26)
+
+
+def _entry(raw: dict, rid: str) -> dict:
+    return next(e["resource"] for e in raw["entry"] if e["resource"].get("id") == rid)
+
+
+def test_example_maps_to_the_service_request():
+    m = map_bundle(example("fhir_bundle_kratom_patient.json"), as_of=AS_OF)
+    assert not m.issues.errors, m.issues.items
+    req = m.request
+    assert req.demographics.age == 39 and req.demographics.sex == "female"  # born 1987-03-14
+    assert req.treatment.moud == "buprenorphine"
+    assert (req.kratom.product, req.kratom.dose_g_day) == ("extract", 15.0)  # 5 g x 3 / day
+    assert req.medications.acetaminophen is True and req.medications.statin is False
+    assert req.hepatitis.hcv_antibody is True and req.hepatitis.hbv_surface_antigen is False
+    assert (req.demographics.bmi, req.alcohol_audit_c) == (24.1, 2)
+    assert req.labs.alt.value == 118 and req.labs.alt.uln == 35  # latest, referenceRange.high
+    assert [p.value for p in m.series["alt"]] == [28, 61, 118]
+
+
+def test_bilirubin_umol_l_is_converted_by_the_service():
+    m = map_bundle(example("fhir_bundle_kratom_patient.json"), as_of=AS_OF)
+    bili = m.request.labs.bilirubin
+    assert (bili.unit, bili.value, bili.uln) == ("umol/L", 22, 21)
+    value, uln = bili.mg_dl()
+    assert value == pytest.approx(22 / 17.1) and uln == pytest.approx(21 / 17.1)
+    assert m.request.to_input().liver.bilirubin_xuln == pytest.approx(22 / 21)
+
+
+def test_reference_range_in_another_unit_and_si_units_are_converted():
+    raw = example("fhir_bundle_kratom_patient.json")
+    tbil = _entry(raw, "tbil-3")
+    tbil["referenceRange"][0]["high"] = {
+        "value": 1.2,
+        "code": "mg/dL",
+        "system": "http://unitsofmeasure.org",
+    }
+    alt = _entry(raw, "alt-3")
+    alt["valueQuantity"] |= {"value": 2.0, "code": "ukat/L", "unit": "ukat/L"}
+    alt["referenceRange"][0]["high"] |= {"value": 0.5, "code": "ukat/L", "unit": "ukat/L"}
+    m = map_bundle(raw, as_of=AS_OF)
+    assert m.request.labs.bilirubin.uln == pytest.approx(1.2 * 17.1)  # into the value's unit
+    assert (m.request.labs.alt.value, m.request.labs.alt.uln) == (120.0, 30.0)  # 1 ukat/L = 60 U/L
+    assert m.request.labs.albumin.value == pytest.approx(4.1)  # 41 g/L
+
+
+def test_missing_reference_range_uses_the_documented_default_and_says_so():
+    raw = example("fhir_bundle_kratom_patient.json")
+    del _entry(raw, "alt-3")["referenceRange"]
+    m = map_bundle(raw, as_of=AS_OF)
+    assert m.request.labs.alt.uln == default_limit("alt", "female")
+    assert m.latest["alt"].limit_from == "default"
+    notes = [
+        i
+        for i in m.issues.items
+        if "default ULN" in i["diagnostics"]
+        and i["expression"] == ["Bundle.entry[3].resource.referenceRange"]
+    ]
+    assert notes and notes[0]["severity"] == "information"
+
+
+def test_unusable_values_are_reported_not_dropped():
+    raw = example("fhir_bundle_kratom_patient.json")
+    _entry(raw, "ast-3")["valueQuantity"] |= {"code": "mmol/L", "unit": "mmol/L"}
+    _entry(raw, "alt-2")["status"] = "entered-in-error"
+    other = copy.deepcopy(_entry(raw, "alt-3")) | {
+        "id": "alt-x",
+        "subject": {"reference": "Patient/someone-else"},
+    }
+    raw["entry"].append({"resource": other})
+    m = map_bundle(raw, as_of=AS_OF)
+    assert m.request.labs.ast is None and [p.value for p in m.series["alt"]] == [28, 118]
+    said = {(i["severity"], i["expression"][0]) for i in m.issues.items if "expression" in i}
+    assert ("warning", "Bundle.entry[4].resource.valueQuantity.code") in said
+    assert ("warning", "Bundle.entry[2].resource.status") in said
+    assert ("warning", f"Bundle.entry[{len(raw['entry']) - 1}].resource.subject") in said
