@@ -183,5 +183,12 @@ def _detail(a: AssessmentOut, mapped: MappedBundle, due: bool) -> str:
             "",
             f"**Data notes** ({len(noted)}): " + "; ".join(i["diagnostics"] for i in noted[:5]),
         ]
+    if a.benefit_harm.scenarios:
+        lines += ["", "**Daily kratom dose what-if (model associations)**"]
+        lines += [
+            f"- {s.label}: liver {s.liver_change_points:+.1f}, relapse "
+            f"{s.relapse_change_points:+.1f} percentage points"
+            for s in a.benefit_harm.scenarios
+        ]
     lines += ["", f"_{a.benefit_harm.note}_", "", f"_{DISCLAIMER}_"]
     return "\n".join(lines)
