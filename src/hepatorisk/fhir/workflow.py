@@ -105,7 +105,10 @@ def prefetch_bundle(prefetch: dict[str, Any] | None) -> tuple[dict[str, Any], li
         if _failed(value):
             continue
         if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            entries += [e for e in value.get("entry") or [] if isinstance(e, dict)]
+            items = value.get("entry") or []
+            # malformed entries are passed on, so the mapper names them in its OperationOutcome
+            items = items if isinstance(items, list) else [items]
+            entries += [e if isinstance(e, dict) else {"resource": e} for e in items]
         else:
             entries.append({"resource": value})
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}, missing
