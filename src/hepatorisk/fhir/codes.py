@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hepatorisk.clinical.units import BILIRUBIN_UMOL_L_PER_MG_DL
+
 __all__ = [
     "CONDITIONS",
     "DRUG_CLASSES",
@@ -60,7 +62,7 @@ LABS: dict[str, LabCode] = {
             "1975-2",
             "Bilirubin.total [Mass/volume] in Serum or Plasma",
             "mg/dL",
-            {"mg/dL": 1.0, "umol/L": 1 / 17.1},
+            {"mg/dL": 1.0, "umol/L": 1 / BILIRUBIN_UMOL_L_PER_MG_DL},  # the service's factor
             "uln",
         ),
         LabCode(
