@@ -11,6 +11,7 @@ from fhir_support import example
 from service_support import AUTH, patient
 
 from hepatorisk.fhir.cds_hooks import SERVICE_ID
+from hepatorisk.fhir.outbound import NOT_RECORDED
 from hepatorisk.service.audit import AuditLog
 
 HOOK = f"/cds-services/{SERVICE_ID}"
@@ -48,6 +49,11 @@ def test_patient_view_card_conforms_and_is_audited(client, settings):
     for heading in ("Guideline flags", "Monitoring", "Top drivers", "Decision support only"):
         assert heading in card["detail"]
     assert "ALT: 28 → 61 → 118 U/L" in card["detail"]  # the series from the prefetch
+    # the example has no injection or craving record: such drivers must not read as values
+    drivers = [x for x in card["detail"].splitlines() if " risk by " in x]
+    assert any(x.startswith("- ALT ") and not x.endswith(NOT_RECORDED) for x in drivers)
+    unrecorded = [x for x in drivers if "injection drug use" in x or "craving" in x]
+    assert unrecorded and all(x.endswith(NOT_RECORDED) for x in unrecorded)
     request_id = r.headers["x-request-id"]
     assert uuid.UUID(card["uuid"]).hex == request_id
     # ALT 118 U/L against a reference high of 35 is > 3x ULN: a retest is due

@@ -11,9 +11,27 @@ from fhir_support import FHIR_JSON, example, record_body, record_bundle, synthet
 from service_support import AUTH
 
 from hepatorisk.fhir import map_bundle
+from hepatorisk.fhir.outbound import NOT_RECORDED
 from hepatorisk.service.audit import AuditLog
 
 URL = "/fhir/RiskAssessment/$assess"
+# Record variables the example Bundle does not carry (the FHIR mapping does not read them).
+NOT_IN_EXAMPLE = {
+    "cocaine_use",
+    "cows_entry",
+    "craving_entry",
+    "diabetes",
+    "employed",
+    "heroin_days_30",
+    "hiv",
+    "injection_drug_use",
+    "mitragynine_mg_per_g",
+    "primary_opioid",
+    "prior_treatments",
+    "race_ethnicity",
+    "stable_housing",
+    "uds_opioid_entry",
+}
 
 
 def _resources(bundle: dict, kind: str) -> list[dict]:
@@ -39,7 +57,10 @@ def test_example_bundle_gives_validating_risk_assessments(client):
         [pred] = ra["prediction"]
         assert pred["probabilityDecimal"] == pytest.approx(risk["probability"], abs=1e-12)
         assert pred["whenRange"]["high"]["value"] == 12
-        assert pred["rationale"] == "; ".join(d["text"] for d in risk["drivers"])
+        parts = pred["rationale"].split("; ")
+        assert [x.removesuffix(NOT_RECORDED) for x in parts] == [d["text"] for d in risk["drivers"]]
+        for x, d in zip(parts, risk["drivers"], strict=True):  # said, not read as a value
+            assert x.endswith(NOT_RECORDED) == (d["variable"] in NOT_IN_EXAMPLE), x
         assert risk["model"]["name"] in ra["method"]["text"]
         assert ra["method"]["coding"][0]["code"] == f"{risk['model']['name']}:1"
         assert ra["mitigation"].endswith(api["monitoring"]["summary"])

@@ -18,7 +18,7 @@ from hepatorisk.clinical.monitoring import Policy
 from hepatorisk.fhir.cds_hooks import Action, Card, Coding, Source, Suggestion
 from hepatorisk.fhir.codes import LOINC
 from hepatorisk.fhir.inbound import MappedBundle
-from hepatorisk.fhir.outbound import flags_text
+from hepatorisk.fhir.outbound import driver_texts, flags_text
 from hepatorisk.service.responses import DISCLAIMER, AssessmentOut
 
 __all__ = ["PANEL_LOINC", "assessment_card", "labs_needed_card", "monitoring_due"]
@@ -169,7 +169,8 @@ def _detail(a: AssessmentOut, mapped: MappedBundle, due: bool) -> str:
     ]
     for r in a.risks:
         if r.drivers:
-            lines += ["", f"**Top drivers ({r.outcome})**", *[f"- {d.text}" for d in r.drivers]]
+            texts = driver_texts(r, mapped)
+            lines += ["", f"**Top drivers ({r.outcome})**", *[f"- {t}" for t in texts]]
     trends = [
         f"- {name.upper()}: " + " → ".join(f"{p.value:g}" for p in pts) + f" {pts[-1].unit}"
         for name, pts in mapped.series.items()
