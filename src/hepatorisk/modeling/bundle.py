@@ -20,7 +20,7 @@ from scipy.special import expit
 
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.estimators import CalibratedBooster
-from hepatorisk.modeling.features import FeatureBuilder
+from hepatorisk.modeling.features import FeatureBuilder, Records
 
 __all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle"]
 
@@ -29,24 +29,40 @@ BUNDLE_FORMAT = 1
 
 @dataclass(frozen=True)
 class Explanation:
-    """Exact SHAP explanation on the calibrated log-odds scale (sums to the served log-odds)."""
+    """Exact SHAP explanation on the calibrated log-odds scale (sums to the served log-odds).
+
+    Arrays first (the service reads them per request); the DataFrame views are for analysis.
+    """
 
     base_value: np.ndarray  # (n,) calibrated log-odds of the average patient
-    contributions: pd.DataFrame  # (n, model inputs) log-odds contributions
-    grouped: pd.DataFrame  # (n, clinical variables) the same, summed by explanation group
+    values: np.ndarray  # (n, model inputs) log-odds contributions
+    group_values: np.ndarray  # (n, clinical variables) the same, summed by explanation group
     log_odds: np.ndarray  # (n,) base + contributions
     probability: np.ndarray  # (n,) calibrated probability
+    input_names: list[str]
+    group_names: list[str]
+    index: pd.Index | None = None
 
-    def probability_contributions(self) -> pd.DataFrame:
-        """Contributions on the probability scale: each input's share of the move from the base
-        probability to the prediction, proportional to its log-odds share (sums exactly)."""
-        base_p = expit(self.base_value)
+    @property
+    def contributions(self) -> pd.DataFrame:
+        return pd.DataFrame(self.values, columns=self.input_names, index=self.index)
+
+    @property
+    def grouped(self) -> pd.DataFrame:
+        return pd.DataFrame(self.group_values, columns=self.group_names, index=self.index)
+
+    def on_probability_scale(self, parts: np.ndarray) -> np.ndarray:
+        """Contributions (inputs or groups) on the probability scale: each part's share of the
+        move from the base probability to the prediction, proportional to its log-odds share
+        (sums exactly)."""
         total = self.log_odds - self.base_value
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total[:, None] != 0, self.contributions.to_numpy() / total[:, None], 0)
-        moved = (self.probability - base_p)[:, None] * share
-        c = self.contributions
-        return pd.DataFrame(moved, columns=c.columns, index=c.index)
+            share = np.where(total[:, None] != 0, parts / total[:, None], 0.0)
+        return (self.probability - expit(self.base_value))[:, None] * share
+
+    def probability_contributions(self) -> pd.DataFrame:
+        moved = self.on_probability_scale(self.values)
+        return pd.DataFrame(moved, columns=self.input_names, index=self.index)
 
 
 @dataclass
@@ -64,26 +80,31 @@ class ModelBundle:
         """The patient-record columns the model reads (its MLflow signature)."""
         return list(self.features.input_columns_)
 
-    def predict_proba(self, records: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, records: Records) -> np.ndarray:
         return self.model.predict_proba(self.features.matrix(records))[:, 1]
 
-    def explain(self, records: pd.DataFrame) -> Explanation:
+    def explain(self, records: Records) -> Explanation:
         contrib, base = self.model.contributions(self.features.matrix(records))
         groups, membership = self._membership()
-        names = self.features.feature_names_out_
-        frame = pd.DataFrame(contrib, columns=names, index=records.index)
-        grouped = pd.DataFrame(contrib @ membership, columns=groups, index=records.index)
         log_odds = base + contrib.sum(axis=1)
-        return Explanation(base, frame, grouped, log_odds, expit(log_odds))
+        index = records.index if isinstance(records, pd.DataFrame) else None
+        names = list(self.features.feature_names_out_)
+        return Explanation(
+            base, contrib, contrib @ membership, log_odds, expit(log_odds), names, groups, index
+        )
 
     def _membership(self) -> tuple[list[str], np.ndarray]:
-        """Group names and the (inputs x groups) 0/1 matrix that sums contributions by group."""
-        members = self.group_members()
-        inputs = {name: i for i, name in enumerate(self.features.feature_names_out_)}
-        matrix = np.zeros((len(inputs), len(members)))
-        for j, cols in enumerate(members.values()):
-            matrix[[inputs[c] for c in cols], j] = 1.0
-        return list(members), matrix
+        """Group names and the (inputs x groups) 0/1 matrix that sums contributions by group,
+        built once."""
+        cached = self.__dict__.get("_membership_cache")
+        if cached is None:
+            members = self.group_members()
+            inputs = {name: i for i, name in enumerate(self.features.feature_names_out_)}
+            matrix = np.zeros((len(inputs), len(members)))
+            for j, cols in enumerate(members.values()):
+                matrix[[inputs[c] for c in cols], j] = 1.0
+            cached = self.__dict__["_membership_cache"] = (list(members), matrix)
+        return cached
 
     def group_members(self) -> dict[str, list[str]]:
         """Clinical variable -> model inputs; inputs not in a declared group stand alone."""

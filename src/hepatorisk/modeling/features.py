@@ -25,6 +25,9 @@ __all__ = ["FeatureBuilder", "expression_sources"]
 
 log = logging.getLogger(__name__)
 
+# Patient records: a DataFrame, or column name -> values (numbers/None, or text/None)
+Records = pd.DataFrame | Mapping[str, Sequence[object] | np.ndarray]
+
 
 _BINARY = {
     ast.Add: np.add,
@@ -127,54 +130,63 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         self.categorical_features_ = [c for c in self.columns if self.kinds_[c] == "categorical"]
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, X: Records) -> pd.DataFrame:
         """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise."""
-        return pd.DataFrame(self._inputs(X), index=X.index)
+        frame = {
+            name: pd.Categorical.from_codes(values, dtype=self._dtype(name))
+            if name in self.categories_
+            else values
+            for name, values in self._inputs(X).items()
+        }
+        return pd.DataFrame(frame, index=X.index if isinstance(X, pd.DataFrame) else None)
 
-    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+    def matrix(self, X: Records) -> np.ndarray:
         """The same inputs as one float matrix, categoricals as their level codes (missing NaN):
         what LightGBM builds from ``transform``'s frame, without building the frame."""
-        columns = []
-        for values in self._inputs(X).values():
-            if isinstance(values, pd.Categorical):
-                codes = values.codes
-                columns.append(np.where(codes < 0, np.nan, codes))
-            else:
-                columns.append(values)
-        return np.column_stack(columns) if columns else np.empty((len(X), 0))
+        inputs = self._inputs(X)
+        n = _n_rows(X, self.input_columns_)
+        out = np.empty((n, len(inputs)), dtype=np.float64)
+        for j, (name, values) in enumerate(inputs.items()):
+            out[:, j] = values
+            if name in self.categories_:
+                out[values < 0, j] = np.nan
+        return out
 
-    def _inputs(self, X: pd.DataFrame) -> dict[str, object]:
-        """Each model input as a numpy array (or fixed-level Categorical), in output order.
+    def _inputs(self, X: Records) -> dict[str, np.ndarray]:
+        """Each model input as a numpy array in output order: float64 for numeric ones, level
+        codes (-1 missing) for categorical ones.
 
-        Works column by column on numpy arrays, so one patient costs about as little as the
-        booster itself (the service calls this per request).
+        ``X`` is a DataFrame or a mapping of column name -> values (what the service holds), and
+        the work is column by column on numpy arrays, so one patient costs about as little as
+        the booster itself (the service calls this per request).
         """
         check_is_fitted(self, "input_columns_")
         _require(X, self.input_columns_)
+        n = _n_rows(X, self.input_columns_)
         numeric: dict[str, np.ndarray] = {}
-        out: dict[str, object] = {}
+        out: dict[str, np.ndarray] = {}
         for col in self.input_columns_:
             if self.kinds_[col] == "categorical":
-                out[col] = self._categorical(X[col], col)
+                out[col] = self._codes(X[col], col)
             else:
                 numeric[col] = _numeric(X[col], col)
                 out[col] = numeric[col]
-        for name, expression in (self.derived or {}).items():
+        for name, tree in self._trees().items():
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                values = np.asarray(_evaluate(_parse(expression), numeric), dtype="float64")
-            values = np.broadcast_to(values, (len(X),))
+                values = np.asarray(_evaluate(tree, numeric), dtype="float64")
+            values = np.broadcast_to(values, (n,))
             out[name] = np.where(np.isfinite(values), values, np.nan)
         return {name: out[name] for name in self.feature_names_out_}
 
-    def _categorical(self, series: pd.Series, col: str) -> pd.Categorical:
-        """Fixed training levels; a level never seen in training becomes missing (logged)."""
-        levels = self.categories_[col]
-        lookup = {level: code for code, level in enumerate(levels)}
-        raw = series.to_numpy(dtype=object)
+    def _codes(self, values: object, col: str) -> np.ndarray:
+        """Codes of the fixed training levels; a level never seen in training becomes missing
+        (logged)."""
+        lookup = self._lookup(col)
+        raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
         codes = np.fromiter(
-            (lookup.get(str(v), -2) if not _is_missing(v) else -1 for v in raw),
+            (-1 if _is_missing(v) else lookup.get(str(v), -2) for v in raw),
             dtype=np.int64,
-            count=len(raw),
+            count=len(raw),  # type: ignore[arg-type]
         )
         unseen = codes == -2
         if unseen.any():
@@ -182,7 +194,20 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 "%s: %d value(s) not seen in training treated as missing", col, int(unseen.sum())
             )
             codes[unseen] = -1
-        return pd.Categorical.from_codes(codes, dtype=self._dtype(col))
+        return codes
+
+    def _trees(self) -> dict[str, ast.Expression]:
+        """Derived-feature expressions, parsed once."""
+        cache = self.__dict__.setdefault("_tree_cache", {})
+        if not cache:
+            cache.update({n: _parse(e) for n, e in (self.derived or {}).items()})
+        return cache
+
+    def _lookup(self, col: str) -> dict[str, int]:
+        cache = self.__dict__.setdefault("_lookup_cache", {})
+        if col not in cache:
+            cache[col] = {level: code for code, level in enumerate(self.categories_[col])}
+        return cache[col]
 
     def _dtype(self, col: str) -> pd.CategoricalDtype:
         """The column's categorical dtype, built once (validating levels costs per call)."""
@@ -234,28 +259,45 @@ def _is_missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
-def _numeric(series: pd.Series, name: str) -> np.ndarray:
+def _numeric(values: object, name: str) -> np.ndarray:
+    if not isinstance(values, pd.Series):  # a column of a mapping: numbers, or None for missing
+        try:
+            return np.asarray(values, dtype="float64")
+        except (TypeError, ValueError):
+            return _numeric(pd.Series(values, dtype=object), name)
+    series = values
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
         return series.to_numpy(dtype="float64")
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         return series.to_numpy(dtype="float64", na_value=np.nan)
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna()
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() & series.notna()
     if bad.any():
         rows = ", ".join(str(i) for i in series.index[bad][:5])
         raise DataContractError(
             f"column {name!r} must be numeric; got {series[bad].iloc[0]!r} (rows {rows})"
         )
-    return values.to_numpy(dtype="float64", na_value=np.nan)
+    return numbers.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _require(X: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not isinstance(X, pd.DataFrame):
+def _n_rows(X: Records, columns: Sequence[str]) -> int:
+    if isinstance(X, pd.DataFrame):
+        return len(X)
+    lengths = {len(X[c]) for c in columns}
+    if len(lengths) > 1:
+        raise DataContractError(f"record columns differ in length: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def _require(X: Records, columns: Sequence[str]) -> None:
+    if not isinstance(X, pd.DataFrame | Mapping):
         raise DataContractError(
-            f"expected patient records as a pandas DataFrame, got {type(X).__name__}"
+            "expected patient records as a pandas DataFrame or a mapping of columns, got "
+            f"{type(X).__name__}"
         )
-    missing = [c for c in columns if c not in X.columns]
+    present = X.columns if isinstance(X, pd.DataFrame) else X.keys()
+    missing = [c for c in columns if c not in present]
     if missing:
         raise DataContractError(
             f"patient records lack column(s) the model needs: {', '.join(missing)}"

@@ -23,7 +23,7 @@ from hepatorisk.clinical.monitoring import (
 from hepatorisk.clinical.stopping_rules import RuleResult, stopping_rules
 from hepatorisk.service.models import ServedModels
 from hepatorisk.service.records import LiverPanel, PatientInput, record_columns
-from hepatorisk.service.runtime import Contributions, ServedModel
+from hepatorisk.service.runtime import Explanation, ServedModel
 
 __all__ = ["Assessment", "ModelRef", "assess", "guideline_flags", "model_ref"]
 
@@ -172,16 +172,16 @@ def guideline_flags(panel: LiverPanel) -> GuidelineFlags:
     return GuidelineFlags(grades, r, pattern, hys, rules, stop)
 
 
-def _drivers(model: ServedModel, c: Contributions, top: int, outcome: str) -> list[list[Driver]]:
+def _drivers(model: ServedModel, c: Explanation, top: int, outcome: str) -> list[list[Driver]]:
     bundle = model.loaded.bundle
-    points = c.probability_groups() * 100
+    points = c.on_probability_scale(c.group_values) * 100
     noun = "liver-injury" if outcome == "liver" else "relapse"
     result = []
-    for row in range(c.groups.shape[0]):
-        order = np.argsort(-np.abs(c.groups[row]))[:top]
+    for row in range(c.group_values.shape[0]):
+        order = np.argsort(-np.abs(c.group_values[row]))[:top]
         drivers = []
         for j in order:
-            lo, pp = float(c.groups[row, j]), float(points[row, j])
+            lo, pp = float(c.group_values[row, j]), float(points[row, j])
             if lo == 0:
                 continue
             name = model.group_names[j]

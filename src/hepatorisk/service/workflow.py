@@ -90,14 +90,15 @@ def explain_patient(
         c = model.contributions(columns)
         values = model.inputs(columns).iloc[0]
         label = model.loaded.bundle.label
-        p_inputs, p_groups = c.probability_inputs()[0], c.probability_groups()[0]
+        p_inputs = c.on_probability_scale(c.values)[0]
+        p_groups = c.on_probability_scale(c.group_values)[0]
         members = model.loaded.bundle.group_members()
         features = [
             FeatureOut(
                 feature=name,
                 label=label(name),
                 value=_value(name, patient.record, values),
-                log_odds=float(c.inputs[0, k]),
+                log_odds=float(c.values[0, k]),
                 probability=float(p_inputs[k]),
             )
             for k, name in enumerate(model.feature_names)
@@ -107,7 +108,7 @@ def explain_patient(
                 variable=g,
                 label=label(g),
                 members=members[g],
-                log_odds=float(c.groups[0, j]),
+                log_odds=float(c.group_values[0, j]),
                 probability=float(p_groups[j]),
             )
             for j, g in enumerate(model.group_names)
@@ -116,8 +117,8 @@ def explain_patient(
             ModelExplanationOut(
                 outcome=outcome,  # type: ignore[arg-type]
                 model=ModelOut.model_validate(model_ref(model)),
-                base_log_odds=float(c.base[0]),
-                base_probability=float(1 / (1 + np.exp(-c.base[0]))),
+                base_log_odds=float(c.base_value[0]),
+                base_probability=float(1 / (1 + np.exp(-c.base_value[0]))),
                 log_odds=float(c.log_odds[0]),
                 probability=float(c.probability[0]),
                 contributions=features,
