@@ -37,8 +37,12 @@ class FhirSettings(BaseSettings):
 
 
 @lru_cache
-def get_fhir_settings() -> FhirSettings:
+def _fhir_settings() -> FhirSettings:
     return FhirSettings()
+
+
+async def get_fhir_settings() -> FhirSettings:
+    return _fhir_settings()
 
 
 FhirSettingsDep = Annotated[FhirSettings, Depends(get_fhir_settings)]

@@ -84,10 +84,14 @@ class ModelBundle:
         return self.model.predict_proba(self.features.matrix(records))[:, 1]
 
     def explain(self, records: Records) -> Explanation:
-        contrib, base = self.model.contributions(self.features.matrix(records))
+        index = records.index if isinstance(records, pd.DataFrame) else None
+        return self.explain_matrix(self.features.matrix(records), index)
+
+    def explain_matrix(self, X: np.ndarray, index: pd.Index | None = None) -> Explanation:
+        """``explain`` of rows already built by ``features.matrix``."""
+        contrib, base = self.model.contributions(X)
         groups, membership = self._membership()
         log_odds = base + contrib.sum(axis=1)
-        index = records.index if isinstance(records, pd.DataFrame) else None
         names = list(self.features.feature_names_out_)
         return Explanation(
             base, contrib, contrib @ membership, log_odds, expit(log_odds), names, groups, index

@@ -81,7 +81,7 @@ def create_app(
         title="hepatorisk", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.service = state
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
     app.include_router(api_router)
     install_error_handlers(app)
     if settings.cors_origins:

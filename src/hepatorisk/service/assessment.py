@@ -118,34 +118,35 @@ def assess(
     top: int = 5,
     explain: bool = True,
 ) -> list[Assessment]:
-    """Assess every patient; one contributions call and one what-if call per model."""
-    columns = record_columns(patients)
+    """Assess every patient: per model, one feature build for the patients and their what-ifs."""
     scenarios = _scenarios(patients, policy)
-    what_if_columns = record_columns([s for _, _, s in scenarios]) if scenarios else None
+    n = len(patients)
+    columns = record_columns([*patients, *(s for _, _, s in scenarios)])
     risks: dict[str, list[Risk]] = {}
     what_if: dict[str, np.ndarray] = {}
     for outcome, model in models.items():
         band_cuts = policy.bands[outcome]
         if explain:
-            c = model.contributions(columns)
+            c, what_if[outcome] = model.explain_then_predict(columns, n)
             probs, drivers = c.probability, _drivers(model, c, top, outcome)
         else:
-            probs, drivers = model.probability(columns), [[] for _ in patients]
+            p = model.probability(columns)
+            probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
         ref = model_ref(model)
         risks[outcome] = [
             Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), band_cuts), ref, d)
             for p, d in zip(probs, drivers, strict=True)
         ]
-        if what_if_columns is not None:
-            what_if[outcome] = model.probability(what_if_columns)
+    by_patient: dict[int, list[tuple[int, str, PatientInput]]] = {}
+    for j, (i, label, changed) in enumerate(scenarios):
+        by_patient.setdefault(i, []).append((j, label, changed))
     out = []
     for i, patient in enumerate(patients):
         flags = guideline_flags(patient.liver)
         liver, relapse = risks["liver"][i], risks["relapse"][i]
         alt_ast_3x = max(patient.liver.alt_xuln, patient.liver.ast_xuln or 0) > dili.ALT_EVENT_XULN
         monitoring = monitoring_schedule(liver.band, alt_ast_3x, policy)
-        mine = [(j, label, s) for j, (k, label, s) in enumerate(scenarios) if k == i]
-        benefit = _benefit_harm(patient, liver, relapse, mine, what_if)
+        benefit = _benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
         out.append(Assessment([liver, relapse], flags, monitoring, benefit))
     return out
 

@@ -1,18 +1,24 @@
 """The audit trail: who asked what, which models answered, what they said.
 
 One row per assessed patient, written and committed before the response leaves, so no
-acknowledged assessment can be lost by a crash. The input is stored only as the SHA-256 of its
-canonical JSON and the caller's patient reference only as a keyed hash (HMAC-SHA-256): the audit
-proves what was assessed without holding patient data. SQLite by default (WAL, synchronous FULL),
-any SQLAlchemy URL in production (PostgreSQL).
+acknowledged assessment can be lost by a crash. Rows go through one writer thread that commits
+whatever is waiting in one transaction (group commit): a caller returns only after the commit
+that holds its rows, and under concurrent load many requests share one fsync. The input is
+stored only as the SHA-256 of its canonical JSON and the caller's patient reference only as a
+keyed hash (HMAC-SHA-256): the audit proves what was assessed without holding patient data.
+SQLite by default (WAL, synchronous FULL), any SQLAlchemy URL in production (PostgreSQL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import queue
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +108,11 @@ class AuditLog:
         self.engine = _engine(url)
         self._salt = salt.encode()
         metadata.create_all(self.engine)
+        self._pending: queue.SimpleQueue[tuple[list[dict[str, Any]], Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
+        self._writer.start()
 
     def hash_ref(self, ref: str | None) -> str | None:
         if ref is None:
@@ -116,7 +127,29 @@ class AuditLog:
         models: dict[str, Any],
         entries: Sequence[AuditEntry],
     ) -> None:
-        """Insert all rows of one request in one transaction; returns after the commit."""
+        """Write all rows of one request in one transaction; returns after the commit."""
+        self.submit(request_id, endpoint, caller, models, entries).result()
+
+    async def record_async(
+        self,
+        request_id: str,
+        endpoint: str,
+        caller: str,
+        models: dict[str, Any],
+        entries: Sequence[AuditEntry],
+    ) -> None:
+        """``record`` for the event loop: other requests run while this one's commit is made."""
+        await asyncio.wrap_future(self.submit(request_id, endpoint, caller, models, entries))
+
+    def submit(
+        self,
+        request_id: str,
+        endpoint: str,
+        caller: str,
+        models: dict[str, Any],
+        entries: Sequence[AuditEntry],
+    ) -> Future[None]:
+        """Queue one request's rows; the future completes when their transaction commits."""
         now = datetime.now(UTC)
         rows = [
             {
@@ -133,6 +166,42 @@ class AuditLog:
             }
             for e in entries
         ]
+        done: Future[None] = Future()
+        self._pending.put((rows, done))
+        return done
+
+    def _write_loop(self) -> None:
+        """Commit whatever is waiting in one transaction; if that fails, each request alone, so
+        one bad request cannot fail the others."""
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            batch = [first]
+            while True:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._pending.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            try:
+                self._insert([row for rows, _ in batch for row in rows])
+            except Exception:
+                for rows, done in batch:
+                    try:
+                        self._insert(rows)
+                    except Exception as exc:
+                        done.set_exception(exc)
+                    else:
+                        done.set_result(None)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as conn:
             conn.execute(insert(assessments), rows)
 
@@ -170,6 +239,9 @@ class AuditLog:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def close(self) -> None:
+        """Finish the writes already queued, then release the database."""
+        self._pending.put(None)
+        self._writer.join()
         self.engine.dispose()
 
 

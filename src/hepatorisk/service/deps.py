@@ -1,4 +1,8 @@
-"""Dependency-injection aliases: settings, state, models, audit, and the authenticated caller."""
+"""Dependency-injection aliases: settings, state, models, audit, and the authenticated caller.
+
+All are ``async def``: they only read app state, and a plain ``def`` dependency would cost a
+thread-pool round trip each on every request.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hepatorisk.service.audit import AuditLog
 from hepatorisk.service.models import ServedModels
 from hepatorisk.service.security import authenticate
-from hepatorisk.service.settings import Settings, get_settings
+from hepatorisk.service.settings import Settings
 from hepatorisk.service.state import ServiceState
 
 __all__ = ["AdminDep", "AuditDep", "CallerDep", "ModelsDep", "SettingsDep", "StateDep"]
@@ -21,21 +25,29 @@ _admin_bearer = HTTPBearer(
 )
 Credentials = HTTPAuthorizationCredentials | None
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def app_settings(request: Request) -> Settings:
+    """The settings this app was built with (``create_app``)."""
+    return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_state(request: Request) -> ServiceState:
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_caller(settings: SettingsDep, creds: Annotated[Credentials, Depends(_bearer)]) -> str:
+async def get_caller(settings: SettingsDep, creds: Annotated[Credentials, Depends(_bearer)]) -> str:
     return authenticate(creds.credentials if creds else None, settings.api_tokens)
 
 
-def get_admin(settings: SettingsDep, creds: Annotated[Credentials, Depends(_admin_bearer)]) -> str:
+async def get_admin(
+    settings: SettingsDep, creds: Annotated[Credentials, Depends(_admin_bearer)]
+) -> str:
     return authenticate(creds.credentials if creds else None, settings.admin_tokens)
 
 
@@ -43,7 +55,7 @@ CallerDep = Annotated[str, Depends(get_caller)]
 AdminDep = Annotated[str, Depends(get_admin)]
 
 
-def get_models(state: StateDep, caller: CallerDep) -> ServedModels:
+async def get_models(state: StateDep, caller: CallerDep) -> ServedModels:
     """The models serving now; this request keeps this pair even if a reload swaps them."""
     models = state.store.current
     if models is None:
@@ -51,7 +63,7 @@ def get_models(state: StateDep, caller: CallerDep) -> ServedModels:
     return models
 
 
-def get_audit(state: StateDep) -> AuditLog:
+async def get_audit(state: StateDep) -> AuditLog:
     if state.audit is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "audit log is not open")
     return state.audit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 DISCLAIMER = (
@@ -15,6 +16,13 @@ DISCLAIMER = (
 
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def json_response(body: BaseModel) -> Response:
+    """The response model as JSON, serialised once by pydantic: a route that returns a
+    ``Response`` is not validated and encoded a second time by FastAPI (the ``response_model``
+    still documents it)."""
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 class ModelOut(_Out):

@@ -41,3 +41,12 @@ class ServedModel:
     def contributions(self, columns: Columns) -> Explanation:
         """Exact SHAP on the calibrated log-odds scale; ``base + inputs.sum(1) == log_odds``."""
         return self.loaded.bundle.explain(columns)
+
+    def explain_then_predict(
+        self, columns: Columns, explained: int
+    ) -> tuple[Explanation, np.ndarray]:
+        """The first ``explained`` rows explained, the rest only predicted, from one feature
+        build (an assessment's patients, then their what-if records)."""
+        bundle = self.loaded.bundle
+        X = bundle.features.matrix(columns)
+        return bundle.explain_matrix(X[:explained]), bundle.model.predict_proba(X[explained:])[:, 1]

@@ -31,6 +31,7 @@ from hepatorisk.service.state import ServiceState
 
 __all__ = [
     "assess_and_audit",
+    "assess_and_audit_async",
     "explain_patient",
     "model_infos",
     "reload_status",
@@ -59,6 +60,37 @@ def assess_and_audit(
     explain: bool = True,
 ) -> list[AssessmentOut]:
     """Assess, write the audit rows (committed), count predictions by band, return the outputs."""
+    results, entries = _assess(state, models, requests, top=top, explain=explain)
+    audit.record(request_id, endpoint, caller, served_versions(models), entries)
+    return _counted(state, results)
+
+
+async def assess_and_audit_async(
+    state: ServiceState,
+    audit: AuditLog,
+    models: ServedModels,
+    requests: Sequence[AssessRequest],
+    *,
+    request_id: str,
+    caller: str,
+    endpoint: str,
+    top: int,
+    explain: bool = True,
+) -> list[AssessmentOut]:
+    """``assess_and_audit`` for the event loop: other requests run while the commit is made."""
+    results, entries = _assess(state, models, requests, top=top, explain=explain)
+    await audit.record_async(request_id, endpoint, caller, served_versions(models), entries)
+    return _counted(state, results)
+
+
+def _assess(
+    state: ServiceState,
+    models: ServedModels,
+    requests: Sequence[AssessRequest],
+    *,
+    top: int,
+    explain: bool,
+) -> tuple[list[Assessment], list[AuditEntry]]:
     results = assess(
         models, [r.to_input() for r in requests], state.policy, top=top, explain=explain
     )
@@ -72,7 +104,11 @@ def assess_and_audit(
         )
         for i, (r, a) in enumerate(zip(requests, results, strict=True))
     ]
-    audit.record(request_id, endpoint, caller, served_versions(models), entries)
+    return results, entries
+
+
+def _counted(state: ServiceState, results: list[Assessment]) -> list[AssessmentOut]:
+    """Count the committed predictions by band; the outputs in the API's contract."""
     for a in results:
         for risk in a.risks:
             state.metrics.predictions.labels(risk.outcome, risk.band).inc()
