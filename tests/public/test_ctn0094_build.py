@@ -25,7 +25,12 @@ def test_build_writes_contract_checked_tables_and_manifest(built: Path) -> None:
     manifest = json.loads((built / "cohort.json").read_text())
     assert manifest["kind"] == "ctn0094"
     assert manifest["tables"] == list(TABLES)
-    assert set(manifest["feature_sets"]) == {"entry", "entry_plus_week3"}
+    assert set(manifest["feature_sets"]) == {
+        "entry",
+        "entry_plus_week3",
+        "luo4_trial_arm",
+        "luo4_trial_arm_plus_week3",
+    }
     assert manifest["outcomes"] == ["relapse_ctn0094", "relapse_12w"]
     tables = {name: read_table(built / f"{name}.parquet", TABLES[name]) for name in TABLES}
     patients = tables["patients"]
@@ -40,6 +45,21 @@ def test_build_writes_contract_checked_tables_and_manifest(built: Path) -> None:
         "uds_weeks1_3_not_negative",
     }
     assert not any(c.startswith("uds_week") for c in entry)
+    luo, luo_plus = (
+        manifest["feature_sets"]["luo4_trial_arm"],
+        manifest["feature_sets"]["luo4_trial_arm_plus_week3"],
+    )
+    assert luo == [
+        "trial",
+        "arm",
+        "tlfb_heroin_days",
+        "uds_opioid_baseline",
+        "uds_cocaine_baseline",
+        "rbs_iv_heroin_days",
+    ]
+    assert set(luo) <= set(entry)  # so the entry leakage test covers it
+    assert luo_plus == [*luo, *plus[len(entry) :]]  # the weeks 1-3 screens
+    assert "uds_baseline_day" not in plus  # the guard column is not a model input
     assert set(manifest["outcomes"]) <= set(tables["outcomes"].columns)
     assert not set(manifest["outcomes"]) & set(patients.columns)
 

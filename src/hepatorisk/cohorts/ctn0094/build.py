@@ -10,6 +10,7 @@ import pandas as pd
 
 from hepatorisk.cohorts.ctn0094.features import (
     ENTRY_FEATURES,
+    LUO_ENTRY_FEATURES,
     WEEK3_FEATURES,
     entry_features,
     week3_features,
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 FEATURE_SETS = {
     "entry": list(ENTRY_FEATURES),
     "entry_plus_week3": [*ENTRY_FEATURES, *WEEK3_FEATURES],
+    # Luo et al. 2024's four entry predictors, with the trial and the randomized arm: the set the
+    # CTN-0094 pipelines use (chosen by cross-validated AUROC on the training rows, see README)
+    "luo4_trial_arm": ["trial", "arm", *LUO_ENTRY_FEATURES],
+    "luo4_trial_arm_plus_week3": ["trial", "arm", *LUO_ENTRY_FEATURES, *WEEK3_FEATURES],
 }
 OUTCOME_COLUMNS = ["relapse_ctn0094", "relapse_12w"]
 

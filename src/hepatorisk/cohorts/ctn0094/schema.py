@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hepatorisk.cohorts.ctn0094.features import (
     ASI_LITE,
+    BASELINE_UDS,
+    BASELINE_WINDOW_START,
     PSYCH_FLAGS,
     RBS_DRUGS,
     TLFB_GROUPS,
@@ -94,6 +96,10 @@ PATIENTS = TableSchema(
         _flag("asi_iv_use_history", "ASI: ever used drugs intravenously"),
         *(_days(f"rbs_{d}_days", f"RBS: days of {d} use, past 30 days") for d in RBS_DRUGS),
         _days("rbs_iv_days", "RBS-IV: days of injection, past 30 days"),
+        _days(
+            "rbs_iv_heroin_days",
+            "RBS-IV: days of heroin injection, past 30 days (0 if no injection at all)",
+        ),
         _flag("rbs_iv_shared_needle", "RBS-IV: shared needles"),
         *(
             _days(f"tlfb_{g}_days", f"TLFB: days of {g} use, days -30..-1 before consent")
@@ -106,6 +112,22 @@ PATIENTS = TableSchema(
                 f"urine screen positive for {d} on or before the randomization day",
             )
             for d in UDS_DRUGS.values()
+        ),
+        Column(
+            "uds_baseline_day",
+            "int",
+            "study day of the baseline urine sample (first one from day -30 to randomization)",
+            "days",
+            nullable=True,
+            min=BASELINE_WINDOW_START,
+            max=200,
+        ),
+        *(
+            _flag(
+                f"uds_{d}_baseline",
+                f"baseline urine sample positive for {d} (missing: no sample by randomization)",
+            )
+            for d in BASELINE_UDS.values()
         ),
         *(_flag(f, f"psychiatric history: {f}") for f in PSYCH_FLAGS),
         *(_flag(f"asi_{n}", f"ASI-Lite: {n} (Not answered/Missing -> missing)") for n in ASI_LITE),
