@@ -21,7 +21,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 setup: $(BIN)/.installed ## create .venv from the lock file
 
-demo: setup system-deps ## the main job: cohort, both models trained, gated, exported, reported
+demo: setup system-deps ## the main job: cohort, both models trained, gated, exported, reported, then served
 	$(BIN)/hepatorisk cohort generate --patients 20000 --seed $(SEED) --out $(WORK)/cohort
 	$(BIN)/hepatorisk cohort describe $(WORK)/cohort --json $(WORK)/cohort/describe.json
 	$(BIN)/hepatorisk train pipelines/liver_synthetic.yaml
@@ -32,7 +32,8 @@ demo: setup system-deps ## the main job: cohort, both models trained, gated, exp
 	$(BIN)/hepatorisk export models:/hepatorisk-relapse@champion --out models/hepatorisk-relapse
 	$(MAKE) --no-print-directory report
 	$(BIN)/hepatorisk token --caller demo --env-file $(WORK)/service.env
-	@echo "Reports: $(WORK)/reports/{liver,relapse}/report.html. Next: make serve (API on 127.0.0.1:8000)"
+	@echo "Reports: $(WORK)/reports/{liver,relapse}/report.html. Starting the API on 127.0.0.1:8000 with the token above (Ctrl-C stops it; README: Prediction service)"
+	$(MAKE) --no-print-directory serve
 
 report: setup system-deps ## the review-board report (HTML, PDF, JSON) of both synthetic champions
 	$(BIN)/hepatorisk report models:/hepatorisk-liver@champion --out $(WORK)/reports/liver
@@ -56,7 +57,8 @@ bench: setup ## benchmarks (time and peak memory), printed with their peer
 	$(BIN)/python bench/train.py
 	$(BIN)/python bench/report.py
 
-bench-service: setup ## the API against mlflow models serve, same run, ratios
+bench-service: setup ## the API against mlflow models serve, same run, ratios (needs wrk)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/service.py
 
 serve: setup ## run the prediction API on 127.0.0.1:8000 with the registered champions

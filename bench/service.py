@@ -1,17 +1,26 @@
 """Service benchmark: hepatorisk's API against its peer ``mlflow models serve``, same run.
 
-Both serve the same model (trained here on the committed sample with the pipeline's LightGBM
-settings: 300 trees, 15 leaves) on loopback. For each server: sequential requests (p50/p95) and
-8 concurrent connections (requests/s), then the ratios. hepatorisk's /v1/assess does both
-models, exact SHAP drivers, guideline rules, the dose what-if and a committed audit write;
-mlflow's /invocations predicts one model, nothing else. Run: ``.venv/bin/python bench/service.py``.
+Both serve models trained here on the committed sample with the synthetic pipelines' own
+LightGBM settings (``pipelines/*_synthetic.yaml``). Load comes from ``wrk`` (C, one thread, so
+the load generator takes little of the 2 cores from the servers): one connection for sequential
+latency, 8 connections for throughput. Measured in the same run:
+
+* the peer, ``mlflow models serve`` /invocations: one model, a bare prediction;
+* hepatorisk /v1/assess (both models, exact SHAP drivers, guideline rules, dose what-ifs, an
+  audit row committed before the answer) and /v1/predict (both calibrated risks, audited), with
+  one worker and with two (``hepatorisk serve --workers 2``);
+* /v1/assess/batch with 1,000 explained patients per call (patients per second).
+
+Run: ``make bench-service`` (installs Debian's ``wrk`` when missing). Results:
+``bench/results/service.json``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,16 +30,21 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "service"))
-from service_support import build_bundle, export, patient  # noqa: E402
+from service_support import SAMPLE, export, patient  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 MODEL_CODE = ROOT / "src" / "hepatorisk" / "modeling" / "mlflow_model.py"
 TOKEN = "bench-token-0123456789abcdef"
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+TARGETS = {  # issue 5
+    "assess_vs_peer": 10.0,
+    "predict_vs_peer": 20.0,
+    "assess_sequential_p50_ms": 3.0,
+    "batch_patients_per_s": 10_000.0,
+}
 
 
 def _port() -> int:
@@ -39,64 +53,89 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _start(cmd: list[str], env: dict[str, str], url: str) -> subprocess.Popen:
+def _start(
+    cmd: list[str], env: dict[str, str], url: str, ready_in_a_row: int = 1
+) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
+    deadline, ready = time.monotonic() + 180, 0
+    while time.monotonic() < deadline and ready < ready_in_a_row:
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc
+            ready = ready + 1 if httpx.get(url, timeout=1).status_code == 200 else 0
         except httpx.TransportError:
             time.sleep(0.2)
-    _stop(proc)
-    raise SystemExit(f"server did not start: {' '.join(cmd)}")
+    if ready < ready_in_a_row:
+        _stop(proc)
+        raise SystemExit(f"server did not start: {' '.join(cmd)}")
+    return proc
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)  # the whole group: mlflow leaves a uvicorn child
+    os.killpg(proc.pid, signal.SIGTERM)  # the whole group: mlflow and uvicorn leave children
     proc.wait(30)
 
 
-def sequential(url: str, body: dict, headers: dict, n: int = 400) -> dict:
-    times = []
-    with httpx.Client(headers=headers) as c:
-        for _ in range(20):
-            c.post(url, json=body).raise_for_status()
-        for _ in range(n):
-            t = time.perf_counter()
-            c.post(url, json=body).raise_for_status()
-            times.append(time.perf_counter() - t)
-    ms = np.array(times) * 1e3
-    return {"p50_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
-            "rps": float(n / ms.sum() * 1e3)}  # fmt: skip
+def _wrk(url: str, body: dict, headers: dict[str, str], connections: int, tmp: Path) -> dict:
+    """Requests/s and latency percentiles of POSTing ``body``; any non-2xx answer aborts."""
+    payload = tmp / "body.json"
+    payload.write_text(json.dumps(body))
+    script = tmp / "post.lua"
+    lines = ['wrk.method = "POST"', f'wrk.body = io.open("{payload}"):read("*a")',
+             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
+    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"errors under load at {url}:\n{out}")
+    latency = {
+        p: _ms(v, unit) for p, v, unit in re.findall(r"\s(50|90|99)%\s+([\d.]+)(us|ms|s)\b", out)
+    }
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": latency["50"],
+        "p99_ms": latency["99"],
+    }
 
 
-async def _concurrent(url: str, body: dict, headers: dict, connections: int) -> dict:
-    limits = httpx.Limits(max_connections=connections)
-    done, lat = 0, []
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as c:
-        stop = time.perf_counter() + SECONDS
-
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < stop:
-                t = time.perf_counter()
-                (await c.post(url, json=body)).raise_for_status()
-                lat.append(time.perf_counter() - t)
-                done += 1
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.perf_counter() - start
-    return {"rps": done / elapsed, "p50_ms": float(np.median(lat) * 1e3)}
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
 
-def concurrent(url: str, body: dict, headers: dict, connections: int = 8) -> dict:
-    return asyncio.run(_concurrent(url, body, headers, connections))
+def _measure(url: str, body: dict, headers: dict[str, str], tmp: Path) -> dict:
+    return {"sequential": _wrk(url, body, headers, 1, tmp),
+            "concurrent8": _wrk(url, body, headers, 8, tmp)}  # fmt: skip
+
+
+def _models(tmp: Path) -> dict[str, Path]:
+    """Both models with the synthetic pipelines' LightGBM settings, on the committed sample."""
+    from hepatorisk.cohorts.synthetic import load_cohort
+    from hepatorisk.cohorts.synthetic.tables import PATIENTS
+    from hepatorisk.modeling.bundle import ModelBundle
+    from hepatorisk.modeling.estimators import CalibratedBooster
+    from hepatorisk.modeling.features import FeatureBuilder
+    from hepatorisk.training.spec import load_pipeline
+
+    cohort = load_cohort(SAMPLE)
+    records = cohort.patients.drop(columns="patient_id")
+    columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
+    dirs = {}
+    for outcome, pipeline in (("liver", "liver_synthetic"), ("relapse", "relapse_synthetic")):
+        spec = load_pipeline(ROOT / "pipelines" / f"{pipeline}.yaml")
+        features = FeatureBuilder(columns=columns, derived=spec.features.derived).fit(records)
+        X, y = features.transform(records), cohort.outcomes[spec.outcome].to_numpy()
+        params = {k: int(v) if float(v).is_integer() else v for k, v in spec.model.lightgbm.items()}
+        model = CalibratedBooster(**params).fit(X[:1500], y[:1500], X[1500:], y[1500:])
+        meta = {"registered_model": spec.registered_model, "outcome": spec.outcome,
+                "horizon_weeks": spec.horizon_weeks, "pipeline": spec.name}  # fmt: skip
+        bundle = ModelBundle(features, model, meta, spec.labels, spec.groups)
+        dirs[outcome] = export(bundle, tmp / outcome, "1")
+    return dirs
 
 
 def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: `make bench-service` installs it (Debian package wrk)")
     import mlflow.pyfunc
     import pandas as pd
 
@@ -104,12 +143,7 @@ def main() -> None:
     from hepatorisk.service.schemas import AssessRequest
 
     tmp = Path(tempfile.mkdtemp(prefix="hepatorisk-bench-"))
-    dirs = {
-        "liver": export(build_bundle("liver_event_12w", "hepatorisk-liver", 300, num_leaves=15),
-                        tmp / "liver", "1"),
-        "relapse": export(build_bundle("relapse_12w", "hepatorisk-relapse", 300, num_leaves=15),
-                          tmp / "relapse", "1"),
-    }  # fmt: skip
+    dirs = _models(tmp)
     mlflow.pyfunc.save_model(tmp / "pyfunc", python_model=str(MODEL_CODE),
                              artifacts={"bundle": str(dirs["liver"])},
                              pip_requirements=["hepatorisk"])  # fmt: skip
@@ -128,61 +162,71 @@ def main() -> None:
                    "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
                   env, f"http://127.0.0.1:{port}/ping")  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}/invocations"
-        results["mlflow /invocations"] = {
-            "sequential": sequential(url, mlflow_body, {}),
-            "concurrent8": concurrent(url, mlflow_body, {}),
-        }
+        results["mlflow /invocations"] = _measure(
+            f"http://127.0.0.1:{port}/invocations", mlflow_body, {}, tmp
+        )
     finally:
         _stop(proc)
 
-    port = _port()
-    env |= {"HEPATORISK_API_TOKENS": json.dumps([{"caller": "bench", "token": TOKEN}]),
-            "HEPATORISK_AUDIT_DB_URL": f"sqlite:///{tmp / 'audit.db'}"}  # fmt: skip
-    proc = _start([sys.executable, "-m", "hepatorisk", "-q", "serve", "--port", str(port),
-                   "--liver-model", str(dirs["liver"]), "--relapse-model", str(dirs["relapse"])],
-                  env, f"http://127.0.0.1:{port}/readyz")  # fmt: skip
+    env |= {"HEPATORISK_API_TOKENS": json.dumps([{"caller": "bench", "token": TOKEN}])}
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        one = {"patients": [body], "explain": False}
-        results["hepatorisk /v1/assess"] = {
-            "sequential": sequential(f"{base}/assess", body, auth),
-            "concurrent8": concurrent(f"{base}/assess", body, auth),
-        }
-        results["hepatorisk /v1/assess/batch (1 patient, no explanation)"] = {
-            "sequential": sequential(f"{base}/assess/batch", one, auth),
-            "concurrent8": concurrent(f"{base}/assess/batch", one, auth),
-        }
-        batch = {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
-                              for i in range(1000)]}  # fmt: skip
-        with httpx.Client(headers=auth, timeout=120) as c:
-            c.post(f"{base}/assess/batch", json=batch).raise_for_status()
-            t = time.perf_counter()
-            for _ in range(3):
-                c.post(f"{base}/assess/batch", json=batch).raise_for_status()
-            results["hepatorisk /v1/assess/batch (1000, explained)"] = {
-                "patients_per_s": 3000 / (time.perf_counter() - t)
-            }
-    finally:
-        _stop(proc)
+    for workers in (1, 2):
+        port = _port()
+        env["HEPATORISK_AUDIT_DB_URL"] = f"sqlite:///{tmp / f'audit-{workers}.db'}"
+        proc = _start([sys.executable, "-m", "hepatorisk", "-q", "serve", "--port", str(port),
+                       "--workers", str(workers), "--liver-model", str(dirs["liver"]),
+                       "--relapse-model", str(dirs["relapse"])],
+                      env, f"http://127.0.0.1:{port}/readyz", ready_in_a_row=20)  # fmt: skip
+        base = f"http://127.0.0.1:{port}/v1"
+        try:
+            for path in ("assess", "predict"):
+                results[f"hepatorisk /v1/{path} ({workers} worker(s))"] = _measure(
+                    f"{base}/{path}", body, auth, tmp
+                )
+            if workers == 1:
+                results["hepatorisk /v1/assess/batch (1,000 explained)"] = _batch(base, auth)
+        finally:
+            _stop(proc)
     _report(results)
 
 
+def _batch(base: str, auth: dict[str, str]) -> dict:
+    batch = {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
+                          for i in range(1000)]}  # fmt: skip
+    with httpx.Client(headers=auth, timeout=120) as c:
+        c.post(f"{base}/assess/batch", json=batch).raise_for_status()
+        t = time.perf_counter()
+        for _ in range(5):
+            c.post(f"{base}/assess/batch", json=batch).raise_for_status()
+        return {"patients_per_s": 5000 / (time.perf_counter() - t)}
+
+
 def _report(results: dict[str, dict]) -> None:
-    peer = results["mlflow /invocations"]
     for name, r in results.items():
-        print(f"{name}: {json.dumps(r, indent=None)}")
-    for name in (
-        "hepatorisk /v1/assess",
-        "hepatorisk /v1/assess/batch (1 patient, no explanation)",
-    ):
-        r = results[name]
-        conc = r["concurrent8"]["rps"] / peer["concurrent8"]["rps"]
-        seq = r["sequential"]["rps"] / peer["sequential"]["rps"]
-        print(f"{name} vs mlflow: concurrent x{conc:.2f}, sequential x{seq:.2f}")
+        print(f"{name}: {json.dumps(r)}")
+    peer = results["mlflow /invocations"]["concurrent8"]["rps"]
+    summary = {}
+    for workers in (1, 2):
+        assess = results[f"hepatorisk /v1/assess ({workers} worker(s))"]
+        predict = results[f"hepatorisk /v1/predict ({workers} worker(s))"]
+        summary[f"{workers} worker(s)"] = {
+            "assess_vs_peer": assess["concurrent8"]["rps"] / peer,
+            "predict_vs_peer": predict["concurrent8"]["rps"] / peer,
+            "assess_sequential_p50_ms": assess["sequential"]["p50_ms"],
+        }
+    batch = results["hepatorisk /v1/assess/batch (1,000 explained)"]["patients_per_s"]
+    print(f"\nratios against mlflow models serve ({peer:.0f} requests/s under 8 connections):")
+    for workers, s in summary.items():
+        print(f"  {workers}: /v1/assess x{s['assess_vs_peer']:.1f} "
+              f"(target x{TARGETS['assess_vs_peer']:.0f}), /v1/predict x{s['predict_vs_peer']:.1f} "
+              f"(target x{TARGETS['predict_vs_peer']:.0f}), sequential /v1/assess p50 "
+              f"{s['assess_sequential_p50_ms']:.2f} ms "
+              f"(target <= {TARGETS['assess_sequential_p50_ms']:.0f} ms)")  # fmt: skip
+    print(f"  /v1/assess/batch: {batch:,.0f} explained patients/s "
+          f"(target >= {TARGETS['batch_patients_per_s']:,.0f})")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "service.json").write_text(json.dumps(results, indent=2))
+    out = {"results": results, "ratios": summary, "targets": TARGETS}
+    (RESULTS / "service.json").write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -124,3 +124,24 @@ def test_bilirubin_units_give_the_same_answer(client):
     b = client.post("/v1/assess", json=umol, headers=AUTH).json()
     for x, y in zip(a["risks"], b["risks"], strict=True):
         assert x["probability"] == pytest.approx(y["probability"], abs=1e-12)
+
+
+def test_predict_returns_the_assessments_probabilities_and_is_audited(client):
+    from hepatorisk.service.audit import AuditLog
+
+    assessed = client.post("/v1/assess", json=patient(), headers=AUTH).json()
+    r = client.post("/v1/predict", json=patient(), headers=AUTH)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    expected = {x["outcome"]: (x["probability"], x["band"]) for x in assessed["risks"]}
+    got = {x["outcome"]: (x["probability"], x["band"]) for x in body["risks"]}
+    assert got.keys() == expected.keys()
+    for outcome, (probability, band) in got.items():  # raw score vs base + SHAP sum: last digits
+        assert probability == pytest.approx(expected[outcome][0], abs=1e-12)
+        assert band == expected[outcome][1]
+    assert "drivers" not in body["risks"][0]
+    state = client.app.state.service
+    [row] = AuditLog.rows(state.audit, body["request_id"])
+    assert row["endpoint"] == "predict"
+    assert row["outputs"]["liver"]["probability"] == got["liver"][0]
+    assert client.post("/v1/predict", json=patient()).status_code == 401

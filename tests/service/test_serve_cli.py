@@ -81,3 +81,56 @@ def test_served_process_token_and_audit_survive_kill(model_dirs, tmp_path: Path)
     logged = {r["request_id"] for r in log.rows()}
     log.close()
     assert set(acknowledged) <= logged and len(acknowledged) >= 40
+
+
+def test_several_workers_share_settings_token_and_audit(model_dirs, tmp_path: Path):
+    port = _free_port()
+    db = tmp_path / "audit.db"
+    token = "workers-token-0123456789abcdef"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEPATORISK_")}
+    env |= {
+        "HEPATORISK_AUDIT_DB_URL": f"sqlite:///{db}",
+        "HEPATORISK_API_TOKENS": f'[{{"caller": "ehr", "token": "{token}"}}]',
+        "HEPATORISK_TOP_DRIVERS": "2",
+    }
+    cmd = [sys.executable, "-m", "hepatorisk", "serve", "--port", str(port), "--workers", "2",
+           "--liver-model", str(model_dirs["liver"]),
+           "--relapse-model", str(model_dirs["relapse"])]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        ready = 0
+        deadline = time.monotonic() + 60
+        while ready < 10 and time.monotonic() < deadline:  # both workers loaded: ready in a row
+            try:
+                ready = ready + 1 if httpx.get(f"{base}/readyz").status_code == 200 else 0
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert ready == 10
+        auth = {"Authorization": f"Bearer {token}"}
+        ids = []
+        for _ in range(20):  # fresh connections: the kernel spreads them over the workers
+            r = httpx.post(f"{base}/v1/assess", json=patient(), headers=auth)
+            assert r.status_code == 200, r.text
+            assert all(len(risk["drivers"]) <= 2 for risk in r.json()["risks"])
+            ids.append(r.json()["request_id"])
+        assert httpx.post(f"{base}/v1/assess", json=patient()).status_code == 401
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=30)
+    log = AuditLog(f"sqlite:///{db}")
+    logged = {r["request_id"] for r in log.rows()}
+    log.close()
+    assert set(ids) <= logged
+
+
+def test_worker_environment_rebuilds_the_same_settings(settings, monkeypatch):
+    from hepatorisk.service import Settings
+
+    for name, value in settings.environment().items():
+        monkeypatch.setenv(name, value)
+    rebuilt = Settings()
+    assert rebuilt.environment() == settings.environment()
+    assert rebuilt.api_tokens[0].token.get_secret_value() == "test-api-token-0123456789"
+    assert rebuilt.identifier_salt.get_secret_value() == "test-salt"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -29,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--tracking-uri", default=None, help="MLflow tracking/registry URI")
     serve.add_argument(
         "--env-file", type=Path, default=None, help="read HEPATORISK_* settings from this file"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (one per core; each loads the models and opens the audit log)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -79,7 +86,8 @@ def _serve(args: argparse.Namespace) -> int:
     else:  # the same embedded store training uses: SQLite in the working directory
         from hepatorisk.training import tracking
 
-        tracking.configure()
+        uri = tracking.configure()
+        settings = Settings.model_validate(settings.model_dump() | {"mlflow_tracking_uri": uri})
     models = load_served_models(settings.liver_model, settings.relapse_model)
     log.info("models loaded: %s", describe(models))
     try:
@@ -95,6 +103,26 @@ def _serve(args: argparse.Namespace) -> int:
             f"  {token}\nUse it as: Authorization: Bearer <token>\n"
         )
         sys.stdout.flush()
-    app = create_app(settings, models=models, audit=audit)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    if args.workers == 1:
+        app = create_app(settings, models=models, audit=audit)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+        return 0
+    audit.close()  # checked; each worker opens its own
+    os.environ.update(settings.environment())
+    uvicorn.run(
+        "hepatorisk.service.app:create_app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+    )
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

@@ -160,22 +160,24 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         the work is column by column on numpy arrays, so one patient costs about as little as
         the booster itself (the service calls this per request).
         """
-        check_is_fitted(self, "input_columns_")
+        if not hasattr(self, "input_columns_"):
+            check_is_fitted(self, "input_columns_")  # raises sklearn's NotFittedError
         _require(X, self.input_columns_)
         n = _n_rows(X, self.input_columns_)
         numeric: dict[str, np.ndarray] = {}
         out: dict[str, np.ndarray] = {}
+        kinds = self.kinds_
         for col in self.input_columns_:
-            if self.kinds_[col] == "categorical":
+            if kinds[col] == "categorical":
                 out[col] = self._codes(X[col], col)
             else:
-                numeric[col] = _numeric(X[col], col)
-                out[col] = numeric[col]
-        for name, tree in self._trees().items():
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                numeric[col] = out[col] = _numeric(X[col], col)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for name, tree in self._trees().items():
                 values = np.asarray(_evaluate(tree, numeric), dtype="float64")
-            values = np.broadcast_to(values, (n,))
-            out[name] = np.where(np.isfinite(values), values, np.nan)
+                if values.shape != (n,):
+                    values = np.broadcast_to(values, (n,))
+                out[name] = np.where(np.isfinite(values), values, np.nan)
         return {name: out[name] for name in self.feature_names_out_}
 
     def _codes(self, values: object, col: str) -> np.ndarray:
@@ -183,10 +185,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         (logged)."""
         lookup = self._lookup(col)
         raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
-        codes = np.fromiter(
-            (-1 if _is_missing(v) else lookup.get(str(v), -2) for v in raw),
+        codes = np.array(
+            [-1 if _is_missing(v) else lookup.get(str(v), -2) for v in raw],  # type: ignore[attr-defined]
             dtype=np.int64,
-            count=len(raw),  # type: ignore[arg-type]
         )
         unseen = codes == -2
         if unseen.any():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -28,7 +29,7 @@ from hepatorisk.service.routes import api_router
 from hepatorisk.service.settings import Settings, get_settings
 from hepatorisk.service.state import ServiceState
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_environment"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def create_app(
     metrics = Metrics()
     store = ModelStore(settings.liver_model, settings.relapse_model, loader)
     store.on_swap.append(metrics.serving)
+    store.on_swap.append(_freeze_heap)
     if models is not None:
         store.set(models)
     state = ServiceState(store, load_policy(settings.policy_path), metrics, audit)
@@ -93,6 +95,20 @@ def create_app(
         )
     app.add_middleware(ServiceMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+def _freeze_heap(_models: ServedModels) -> None:
+    """Move everything alive now (libraries, models) out of the garbage collector's view: its
+    full collections would otherwise walk those few hundred thousand objects, a 0.1-0.2 s pause
+    every few batch requests."""
+    gc.freeze()
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of ``hepatorisk serve --workers N`` (uvicorn factory): its
+    settings come from the ``HEPATORISK_*`` variables the parent set, and it loads the models
+    itself (``/readyz`` answers 503 until they are in)."""
+    return create_app(Settings())
 
 
 async def _poll(store: ModelStore, seconds: float) -> None:

@@ -25,7 +25,7 @@ from hepatorisk.service.models import ServedModels
 from hepatorisk.service.records import LiverPanel, PatientInput, record_columns
 from hepatorisk.service.runtime import Explanation, ServedModel
 
-__all__ = ["Assessment", "ModelRef", "assess", "guideline_flags", "model_ref"]
+__all__ = ["Assessment", "ModelRef", "Risk", "assess", "guideline_flags", "model_ref", "predict"]
 
 OUTCOME_TEXT = {
     "liver": "ALT above 3x ULN at a liver test by week 12 (CTCAE v5 grade 2 or more)",
@@ -149,6 +149,21 @@ def assess(
         benefit = _benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
         out.append(Assessment([liver, relapse], flags, monitoring, benefit))
     return out
+
+
+def predict(
+    models: ServedModels, patients: Sequence[PatientInput], policy: Policy
+) -> list[list[Risk]]:
+    """Both calibrated risks and their bands, nothing else: the prediction-only path."""
+    columns = record_columns(patients)
+    per_model = {}
+    for outcome, model in models.items():
+        ref, cuts = model_ref(model), policy.bands[outcome]
+        per_model[outcome] = [
+            Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, [])
+            for p in model.probability(columns)
+        ]
+    return [[risks[i] for risks in per_model.values()] for i in range(len(patients))]
 
 
 def guideline_flags(panel: LiverPanel) -> GuidelineFlags:

@@ -51,6 +51,14 @@ class RiskOut(_Out):
     drivers: list[DriverOut]
 
 
+class PredictionOut(_Out):
+    outcome: Literal["liver", "relapse"]
+    description: str
+    probability: float = Field(ge=0, le=1, description="calibrated probability")
+    band: str
+    model: ModelOut
+
+
 class CtcaeOut(_Out):
     test: str
     grade: int = Field(ge=0, le=4)
@@ -115,6 +123,12 @@ class BatchResponse(_Out):
     request_id: str
     count: int
     assessments: list[AssessmentOut]
+    disclaimer: str = DISCLAIMER
+
+
+class PredictResponse(_Out):
+    request_id: str
+    risks: list[PredictionOut]
     disclaimer: str = DISCLAIMER
 
 

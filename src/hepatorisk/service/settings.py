@@ -6,6 +6,7 @@ nothing is read at import time.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,32 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="poll the registry alias this often (0 = only on demand)"
     )
     top_drivers: int = Field(default=5, ge=1, le=50)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``HEPATORISK_*`` variables (secrets included), so that worker
+        processes started by ``hepatorisk serve --workers`` build exactly the same settings."""
+        env = {}
+        for name, value in self.model_dump(mode="python").items():
+            if value is None:
+                continue
+            plain = _plain(value)
+            text = plain if isinstance(plain, str) else json.dumps(plain)
+            env[f"{self.model_config['env_prefix']}{name.upper()}"] = text
+        return env
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 @lru_cache

@@ -1,11 +1,21 @@
-"""POST /v1/assess and /v1/assess/batch: both risks, drivers, guideline flags, monitoring."""
+"""POST /v1/assess, /v1/assess/batch and /v1/predict: both risks (with drivers, guideline flags,
+monitoring and dose what-ifs, or, for /v1/predict, the calibrated risks alone)."""
 
 from fastapi import APIRouter, Request, Response
 
 from hepatorisk.service.deps import AuditDep, CallerDep, ModelsDep, SettingsDep, StateDep
-from hepatorisk.service.responses import AssessResponse, BatchResponse, json_response
+from hepatorisk.service.responses import (
+    AssessResponse,
+    BatchResponse,
+    PredictResponse,
+    json_response,
+)
 from hepatorisk.service.schemas import AssessRequest, BatchRequest
-from hepatorisk.service.workflow import assess_and_audit, assess_and_audit_async
+from hepatorisk.service.workflow import (
+    assess_and_audit,
+    assess_and_audit_async,
+    predict_and_audit,
+)
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 
@@ -62,3 +72,19 @@ def assess_batch(
         explain=body.explain,
     )
     return json_response(BatchResponse(request_id=rid, count=len(results), assessments=results))
+
+
+@router.post("/predict", response_model=PredictResponse)
+async def predict_one(
+    body: AssessRequest,
+    request: Request,
+    state: StateDep,
+    audit: AuditDep,
+    models: ModelsDep,
+    caller: CallerDep,
+) -> Response:
+    """Both calibrated risks and their bands only, for callers that need the numbers fast (no
+    explanations, rules or what-ifs); audited like an assessment."""
+    rid = request.state.request_id
+    risks = await predict_and_audit(state, audit, models, body, request_id=rid, caller=caller)
+    return json_response(PredictResponse(request_id=rid, risks=risks))
