@@ -6,6 +6,7 @@ A module of its own (not conftest) so that tests can import its helpers by a uni
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -90,16 +91,21 @@ def model_dirs(
     return {k: export(b, root / k, "1") for k, b in bundles.items()}
 
 
-@pytest.fixture
-def settings(model_dirs: dict[str, Path], tmp_path: Path) -> Settings:
+def make_settings(model_dirs: dict[str, Path], folder: Path) -> Settings:
+    """The test service's settings: the exported models, the test tokens, an audit DB in folder."""
     return Settings(
         liver_model=str(model_dirs["liver"]),
         relapse_model=str(model_dirs["relapse"]),
         api_tokens=[{"caller": "ehr-test", "token": API_TOKEN}],
         admin_tokens=[{"caller": "ops", "token": ADMIN_TOKEN}],
-        audit_db_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        audit_db_url=f"sqlite:///{folder / 'audit.db'}",
         identifier_salt="test-salt",
     )
+
+
+@pytest.fixture
+def settings(model_dirs: dict[str, Path], tmp_path: Path) -> Settings:
+    return make_settings(model_dirs, tmp_path)
 
 
 def wait_ready(client: TestClient, timeout: float = 20.0) -> None:
@@ -113,10 +119,17 @@ def wait_ready(client: TestClient, timeout: float = 20.0) -> None:
     raise AssertionError(f"service not ready: {client.get('/readyz').json()}")
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+@contextlib.contextmanager
+def running(settings: Settings) -> Iterator[TestClient]:
+    """A test client of the app, its lifespan entered and its models loaded."""
     with TestClient(create_app(settings)) as c:
         wait_ready(c)
+        yield c
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with running(settings) as c:
         yield c
 
 

@@ -7,6 +7,7 @@ categories are refused with a 422 naming the field and what is allowed (see ``er
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -77,7 +78,18 @@ class Treatment(_Strict):
     craving: float | None = _ranged("craving_entry", default=None)
 
 
+def _no_dose_without_product_schema(schema: dict[str, Any]) -> None:
+    """The 'no dose without a product' rule in the JSON schema, so clients can see it."""
+    products = [p for p in _COL["kratom_product"].allowed or () if p != "none"]
+    schema["anyOf"] = [
+        {"properties": {"product": {"enum": products}}},
+        {"properties": {"dose_g_day": {"maximum": 0}}},
+    ]
+
+
 class Kratom(_Strict):
+    model_config = ConfigDict(json_schema_extra=_no_dose_without_product_schema)
+
     product: Product  # type: ignore[valid-type]
     dose_g_day: float = _ranged("kratom_dose_g_day")
     mitragynine_mg_per_g: float | None = _ranged("mitragynine_mg_per_g", default=None)
@@ -121,22 +133,76 @@ class Ggt(_Strict):
     uln: float = _ranged("ggt_uln_u_l")
 
 
+BilirubinUnit = Literal["mg/dL", "umol/L"]
+
+
+def _bilirubin_range(column: str, unit: str) -> tuple[float, float]:
+    """The range of ``column`` (mg/dL in the data contract) in ``unit``, to the last float.
+
+    Exactly the values whose conversion to mg/dL lies in the contract's range (the conversion is
+    monotonic), so the range the OpenAPI document states and the one enforced are the same.
+    """
+    lo, hi = _COL[column].min or 0.0, _COL[column].max or 0.0
+    if unit == "mg/dL":
+        return lo, hi
+    a, b = lo * BILIRUBIN_UMOL_L_PER_MG_DL, hi * BILIRUBIN_UMOL_L_PER_MG_DL
+    while bilirubin_to_mg_dl(a, unit) < lo:
+        a = math.nextafter(a, math.inf)
+    while bilirubin_to_mg_dl(math.nextafter(a, 0.0), unit) >= lo:
+        a = math.nextafter(a, 0.0)
+    while bilirubin_to_mg_dl(b, unit) > hi:
+        b = math.nextafter(b, 0.0)
+    while bilirubin_to_mg_dl(math.nextafter(b, math.inf), unit) <= hi:
+        b = math.nextafter(b, math.inf)
+    return a, b
+
+
+_BILIRUBIN_RANGES = {
+    (field, unit): _bilirubin_range(column, unit)
+    for field, column in (("value", "bilirubin_mg_dl"), ("uln", "bilirubin_uln_mg_dl"))
+    for unit in ("mg/dL", "umol/L")
+}
+
+
+def _bilirubin_schema(schema: dict[str, Any]) -> None:
+    """The ranges per unit in the JSON schema (one branch per unit)."""
+
+    def bounded(field: str, unit: str) -> dict[str, Any]:
+        lo, hi = _BILIRUBIN_RANGES[field, unit]
+        return {"type": "number", "minimum": lo, "maximum": hi}
+
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "unit": {"const": unit},
+                "value": bounded("value", unit),
+                "uln": {"anyOf": [bounded("uln", unit), {"type": "null"}]},
+            }
+        }
+        for unit in ("mg/dL", "umol/L")
+    ]
+
+
 class Bilirubin(_Strict):
     """Total bilirubin; value and ULN in the same unit, mg/dL or umol/L (1 mg/dL = 17.1 umol/L)."""
 
-    unit: Literal["mg/dL", "umol/L"]
+    model_config = ConfigDict(json_schema_extra=_bilirubin_schema)
+
+    unit: BilirubinUnit
     value: float = Field(gt=0, description="total bilirubin (LOINC 1975-2)")
     uln: float | None = Field(None, gt=0, description="lab ULN, same unit (required in labs)")
 
     @field_validator("value", "uln")
     @classmethod
     def _in_range(cls, v: float | None, info: ValidationInfo) -> float | None:
-        column = "bilirubin_mg_dl" if info.field_name == "value" else "bilirubin_uln_mg_dl"
         unit = info.data.get("unit")
         if v is None or unit is None:
             return v
-        lo, hi = _COL[column].min or 0.0, _COL[column].max or 0.0
-        if not lo <= bilirubin_to_mg_dl(v, unit) <= hi:
+        field = "value" if info.field_name == "value" else "uln"
+        low, high = _BILIRUBIN_RANGES[field, unit]
+        if not low <= v <= high:
+            column = "bilirubin_mg_dl" if field == "value" else "bilirubin_uln_mg_dl"
+            lo, hi = _COL[column].min or 0.0, _COL[column].max or 0.0
             f = BILIRUBIN_UMOL_L_PER_MG_DL
             raise ValueError(
                 f"must be between {lo:g} and {hi:g} mg/dL ({lo * f:.3g}-{hi * f:.4g} umol/L); "
@@ -166,8 +232,16 @@ class Platelets(_Strict):
     lln: float = _ranged("platelets_lln_10e9_l")
 
 
+def _latest_bilirubin_needs_uln(schema: dict[str, Any]) -> None:
+    """The latest bilirubin's ULN is required (``_uln_given``): say so in the JSON schema."""
+    needs_uln = {"required": ["uln"], "properties": {"uln": {"type": "number"}}}
+    schema["properties"]["bilirubin"] = {"allOf": [schema["properties"]["bilirubin"], needs_uln]}
+
+
 class Labs(_Strict):
     """The latest labs. ALT, ALP and bilirubin are required: the guideline rules read them."""
+
+    model_config = ConfigDict(json_schema_extra=_latest_bilirubin_needs_uln)
 
     alt: Alt
     alp: Alp

@@ -1,0 +1,142 @@
+"""Property-based fuzzing of every operation in the OpenAPI document (schemathesis, in-process).
+
+Each operation gets schema-valid and schema-violating requests (schemathesis' examples, coverage
+and fuzzing phases, derandomized with a fixed seed, bounded), authenticated with the test tokens
+(and without them, by the ``ignored_auth`` check), and every response must be:
+
+* no server error (``not_a_server_error``): bad input is a 4xx, never a 500;
+* documented: its status code, content type, headers and body are the ones the document lists;
+* for ``/v1``: a schema-valid request is accepted, and a schema-violating one is refused.
+
+Left out, and why:
+
+* ``allow_header_conformance``: a 405's ``Allow`` header lists the methods of one route, not of
+  the path (Starlette's routing: ``OPTIONS /v1/admin/reload`` says ``Allow: POST``, not GET too).
+* ``positive_data_acceptance`` outside ``/v1``: a FHIR Bundle or a CDS Hooks prefetch that fits
+  the (deliberately loose) JSON schema is still refused by the FHIR mapping when it lacks the
+  patient or the liver labs (422 OperationOutcome, as documented).
+* ``negative_data_rejection`` in the coverage phase: its type mutations send ``"1"`` for a number
+  or ``0`` for a boolean, which pydantic's lax mode accepts as 1.0 and False. Range, enum, unit,
+  required-field and unknown-field violations are still checked by the fuzzing phase (and named
+  field by field in test_validation.py).
+
+The schema is loaded at import (from the app's own ``/openapi.json``) so that pytest shows one
+test per operation; requests go to the app the module fixture starts, through ``_Served``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from pydantic import ValidationError
+from schemathesis.checks import allow_header_conformance, positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
+from service_support import ADMIN_TOKEN, API_TOKEN, make_settings, running
+
+from hepatorisk.service import Settings, create_app
+from hepatorisk.service.schemas import Bilirubin
+
+CONFIG = {
+    "seed": 20240611,
+    "generation": {
+        "mode": "all",  # positive and negative
+        "max-examples": 25,  # per operation and mode, in the fuzzing phase
+        "deterministic": True,
+        "database": "none",  # nothing kept between runs: every run is the same run
+    },
+    "auth": {
+        "openapi": {
+            "HTTPBearer": {"bearer": API_TOKEN},
+            "AdminBearer": {"bearer": ADMIN_TOKEN},
+        }
+    },
+    "phases": {
+        "stateful": {"enabled": False},  # no links between operations to follow
+        "coverage": {"checks": {"negative_data_rejection": {"enabled": False}}},
+    },
+}
+
+
+class _Served:
+    """The ASGI app requests go to: the document's app at import, the fixture's live app after.
+
+    The live app's lifespan (models, audit log) is the fixture's; schemathesis' own attempt to
+    run a lifespan is refused, which it takes as an app without one.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("the test fixture runs the app's lifespan")
+        await self.app(scope, receive, send)
+
+
+# create_app loads and opens nothing: enough to serve /openapi.json
+_DOCUMENT_APP = create_app(Settings(liver_model="-", relapse_model="-", audit_db_url="sqlite://"))
+SERVED = _Served(_DOCUMENT_APP)
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", SERVED, config=SchemathesisConfig.from_dict(CONFIG)
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def live_app(
+    model_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """One app for every operation: models loaded, audit log open, the test tokens."""
+    with running(make_settings(model_dirs, tmp_path_factory.mktemp("fuzz"))) as client:
+        SERVED.app = client.app
+        try:
+            yield
+        finally:
+            SERVED.app = _DOCUMENT_APP
+
+
+def test_every_operation_of_the_document_is_fuzzed() -> None:
+    operations = {op.ok().label for op in schema.get_all_operations()}
+    assert {
+        "POST /v1/assess",
+        "POST /v1/assess/batch",
+        "POST /v1/explain",
+        "GET /v1/models",
+        "POST /fhir/RiskAssessment/$assess",
+        "GET /cds-services",
+        "POST /cds-services/hepatorisk-liver-safety",
+        "POST /cds-services/{service_id}/feedback",
+    } <= operations
+
+
+@schema.parametrize()
+def test_no_server_error_and_every_response_as_documented(case: schemathesis.Case) -> None:
+    excluded = [allow_header_conformance]
+    if not case.operation.path.startswith("/v1/"):
+        excluded.append(positive_data_acceptance)
+    case.call_and_validate(excluded_checks=excluded)
+
+
+@pytest.mark.parametrize("unit", ["mg/dL", "umol/L"])
+def test_documented_bilirubin_range_is_the_enforced_one_to_the_last_float(unit: str) -> None:
+    [branch] = [
+        b
+        for b in _DOCUMENT_APP.openapi()["components"]["schemas"]["Bilirubin"]["oneOf"]
+        if b["properties"]["unit"]["const"] == unit
+    ]
+    documented = {
+        "value": branch["properties"]["value"],
+        "uln": branch["properties"]["uln"]["anyOf"][0],
+    }
+    for field, bounds in documented.items():
+        other = {"value": 1.0, "uln": 1.0} if unit == "mg/dL" else {"value": 17.1, "uln": 17.1}
+        lo, hi = bounds["minimum"], bounds["maximum"]
+        for accepted in (lo, hi):
+            Bilirubin(unit=unit, **(other | {field: accepted}))
+        for refused in (math.nextafter(lo, 0.0), math.nextafter(hi, math.inf)):
+            with pytest.raises(ValidationError, match="must be between"):
+                Bilirubin(unit=unit, **(other | {field: refused}))
