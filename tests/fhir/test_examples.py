@@ -20,6 +20,7 @@ from hepatorisk.fhir import map_bundle
 from hepatorisk.fhir.cds_hooks import SERVICE_ID, CdsResponse
 from hepatorisk.fhir.outbound import NOT_RECORDED
 from hepatorisk.fhir.workflow import prefetch_bundle
+from hepatorisk.service.assessment import NOT_PROVIDED
 
 CALLS = {
     "fhir_bundle_kratom_patient.response.json": (
@@ -76,7 +77,7 @@ def test_committed_answers_are_the_services_numbers(client):
         assert pred["probabilityDecimal"] == pytest.approx(risk["probability"], abs=1e-6)
         assert pred["qualitativeRisk"]["text"].startswith(risk["band"])
         assert [x.removesuffix(NOT_RECORDED) for x in pred["rationale"].split("; ")] == [
-            d["text"] for d in risk["drivers"]
+            d["text"].removesuffix(NOT_PROVIDED) for d in risk["drivers"]
         ]
         assert ra["mitigation"].endswith(api["monitoring"]["summary"])
         assert f"{risk['probability']:.0%} ({risk['band']})" in readme

@@ -12,6 +12,7 @@ from service_support import AUTH
 
 from hepatorisk.fhir import map_bundle
 from hepatorisk.fhir.outbound import NOT_RECORDED
+from hepatorisk.service.assessment import NOT_PROVIDED
 from hepatorisk.service.audit import AuditLog
 
 URL = "/fhir/RiskAssessment/$assess"
@@ -58,9 +59,12 @@ def test_example_bundle_gives_validating_risk_assessments(client):
         assert pred["probabilityDecimal"] == pytest.approx(risk["probability"], abs=1e-12)
         assert pred["whenRange"]["high"]["value"] == 12
         parts = pred["rationale"].split("; ")
-        assert [x.removesuffix(NOT_RECORDED) for x in parts] == [d["text"] for d in risk["drivers"]]
+        texts = [d["text"].removesuffix(NOT_PROVIDED) for d in risk["drivers"]]
+        assert [x.removesuffix(NOT_RECORDED) for x in parts] == texts
         for x, d in zip(parts, risk["drivers"], strict=True):  # said, not read as a value
-            assert x.endswith(NOT_RECORDED) == (d["variable"] in NOT_IN_EXAMPLE), x
+            assert x.endswith(NOT_RECORDED) == (not d["provided"]), x
+            if d["variable"] in NOT_IN_EXAMPLE:
+                assert not d["provided"], d
         assert risk["model"]["name"] in ra["method"]["text"]
         assert ra["method"]["coding"][0]["code"] == f"{risk['model']['name']}:1"
         assert ra["mitigation"].endswith(api["monitoring"]["summary"])

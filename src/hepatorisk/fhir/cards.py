@@ -169,7 +169,7 @@ def _detail(a: AssessmentOut, mapped: MappedBundle, due: bool) -> str:
     ]
     for r in a.risks:
         if r.drivers:
-            texts = driver_texts(r, mapped)
+            texts = driver_texts(r)
             lines += ["", f"**Top drivers ({r.outcome})**", *[f"- {t}" for t in texts]]
     trends = [
         f"- {name.upper()}: " + " → ".join(f"{p.value:g}" for p in pts) + f" {pts[-1].unit}"

@@ -7,7 +7,6 @@ mapping noticed is lost on the way back.
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from hepatorisk.fhir.codes import LOINC, UCUM
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.labs import LabPoint
-from hepatorisk.service.records import record_columns
+from hepatorisk.service.assessment import NOT_PROVIDED
 from hepatorisk.service.responses import DISCLAIMER, AssessmentOut, RiskOut
 
 __all__ = [
@@ -64,16 +63,13 @@ def assessment_bundle(
 NOT_RECORDED = " (not recorded in the FHIR data: the model's contribution for a missing value)"
 
 
-def driver_texts(risk: RiskOut, mapped: MappedBundle) -> list[str]:
+def driver_texts(risk: RiskOut) -> list[str]:
     """The drivers in words; a driver whose variable the Bundle did not supply says so, lest
     "injection drug use lowers the risk" be read as "the patient does not inject"."""
-    missing = set()
-    if mapped.request is not None:
-        for name, values in record_columns([mapped.request.to_input()]).items():
-            v = values[0]
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                missing.add(name)
-    return [d.text + (NOT_RECORDED if d.variable in missing else "") for d in risk.drivers]
+    return [
+        d.text if d.provided else d.text.removesuffix(NOT_PROVIDED) + NOT_RECORDED
+        for d in risk.drivers
+    ]
 
 
 def flags_text(a: AssessmentOut) -> list[str]:
@@ -136,7 +132,7 @@ def _risk_assessment(
                     "low": {"value": 0, "unit": "wk", "system": UCUM, "code": "wk"},
                     "high": {"value": horizon, "unit": "wk", "system": UCUM, "code": "wk"},
                 },
-                "rationale": "; ".join(driver_texts(risk, mapped)) or "no drivers computed",
+                "rationale": "; ".join(driver_texts(risk)) or "no drivers computed",
             }
         ],
         "mitigation": mitigation,

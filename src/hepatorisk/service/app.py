@@ -24,7 +24,7 @@ from hepatorisk.service.audit import AuditLog
 from hepatorisk.service.errors import install_error_handlers
 from hepatorisk.service.metrics import Metrics
 from hepatorisk.service.middleware import ServiceMiddleware
-from hepatorisk.service.models import Loader, ModelStore, ServedModels
+from hepatorisk.service.models import Loader, ModelStore, ServedModels, load_served_models
 from hepatorisk.service.routes import api_router
 from hepatorisk.service.settings import Settings, get_settings
 from hepatorisk.service.state import ServiceState
@@ -106,9 +106,16 @@ def _freeze_heap(_models: ServedModels) -> None:
 
 def create_app_from_environment() -> FastAPI:
     """The app of one worker process of ``hepatorisk serve --workers N`` (uvicorn factory): its
-    settings come from the ``HEPATORISK_*`` variables the parent set, and it loads the models
-    itself (``/readyz`` answers 503 until they are in)."""
-    return create_app(Settings())
+    settings come from the ``HEPATORISK_*`` variables the parent set. It loads the models before
+    returning, so a worker accepts no connection (its siblings take them) until it can answer."""
+    settings = Settings()
+    if settings.mlflow_tracking_uri:
+        import mlflow
+
+        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+        mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    models = load_served_models(settings.liver_model, settings.relapse_model)
+    return create_app(settings, models=models)
 
 
 async def _poll(store: ModelStore, seconds: float) -> None:

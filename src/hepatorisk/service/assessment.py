@@ -7,8 +7,10 @@ model. Dose what-ifs are the models' associations, not causal effects, and are l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +27,16 @@ from hepatorisk.service.models import ServedModels
 from hepatorisk.service.records import LiverPanel, PatientInput, record_columns
 from hepatorisk.service.runtime import Explanation, ServedModel
 
-__all__ = ["Assessment", "ModelRef", "Risk", "assess", "guideline_flags", "model_ref", "predict"]
+__all__ = [
+    "NOT_PROVIDED",
+    "Assessment",
+    "ModelRef",
+    "Risk",
+    "assess",
+    "guideline_flags",
+    "model_ref",
+    "predict",
+]
 
 OUTCOME_TEXT = {
     "liver": "ALT above 3x ULN at a liver test by week 12 (CTCAE v5 grade 2 or more)",
@@ -48,6 +59,9 @@ class ModelRef:
     source: str
 
 
+NOT_PROVIDED = " (not provided: the model's contribution for a missing value)"
+
+
 @dataclass(frozen=True)
 class Driver:
     variable: str
@@ -56,6 +70,10 @@ class Driver:
     log_odds: float
     probability_points: float  # percentage points on the probability scale
     text: str
+    # False when the request gave none of the variable's inputs: the contribution is then the
+    # model's for a missing value, and "injects drugs lowers the risk" must not be read as
+    # "does not inject".
+    provided: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,7 +146,7 @@ def assess(
         band_cuts = policy.bands[outcome]
         if explain:
             c, what_if[outcome] = model.explain_then_predict(columns, n)
-            probs, drivers = c.probability, _drivers(model, c, top, outcome)
+            probs, drivers = c.probability, _drivers(model, c, top, outcome, columns)
         else:
             p = model.probability(columns)
             probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
@@ -188,7 +206,9 @@ def guideline_flags(panel: LiverPanel) -> GuidelineFlags:
     return GuidelineFlags(grades, r, pattern, hys, rules, stop)
 
 
-def _drivers(model: ServedModel, c: Explanation, top: int, outcome: str) -> list[list[Driver]]:
+def _drivers(
+    model: ServedModel, c: Explanation, top: int, outcome: str, columns: dict[str, Any]
+) -> list[list[Driver]]:
     bundle = model.loaded.bundle
     points = c.on_probability_scale(c.group_values) * 100
     noun = "liver-injury" if outcome == "liver" else "relapse"
@@ -203,10 +223,16 @@ def _drivers(model: ServedModel, c: Explanation, top: int, outcome: str) -> list
             name = model.group_names[j]
             label = bundle.label(name)
             direction = "raises" if lo > 0 else "lowers"
+            provided = not all(_missing(columns[s][row]) for s in model.group_sources[name])
             text = f"{label} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
-            drivers.append(Driver(name, label, direction, lo, pp, text))
+            text += "" if provided else NOT_PROVIDED
+            drivers.append(Driver(name, label, direction, lo, pp, text, provided))
         result.append(drivers)
     return result
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _scenarios(

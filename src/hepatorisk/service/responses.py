@@ -40,6 +40,10 @@ class DriverOut(_Out):
     log_odds: float = Field(description="exact SHAP contribution, calibrated log-odds scale")
     probability_points: float = Field(description="share of the probability move, in points")
     text: str
+    provided: bool = Field(
+        description="false when the request gave none of this variable's inputs: the "
+        "contribution is the model's for a missing value, not a statement about the patient"
+    )
 
 
 class RiskOut(_Out):

@@ -29,7 +29,13 @@ class ServedModel:
         self.loaded = loaded
         bundle = loaded.bundle
         self.feature_names: list[str] = list(bundle.features.feature_names_out_)
-        self.group_names = list(bundle.group_members())
+        members = bundle.group_members()
+        self.group_names = list(members)
+        # record columns each clinical variable is computed from (a derived input's sources)
+        sources = bundle.features.sources_
+        self.group_sources = {
+            g: sorted({s for m in cols for s in sources[m]}) for g, cols in members.items()
+        }
 
     def inputs(self, columns: Columns) -> pd.DataFrame:
         """The model inputs the bundle builds from these records (derived ones included)."""
