@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -31,11 +30,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_served_process_token_and_audit_survive_kill(model_dirs, tmp_path: Path):
+def test_generated_token_is_printed_once_and_never_logged(model_dirs, tmp_path: Path):
+    """Without a configured token one is generated, printed once, accepted, and not logged.
+    (A crash under load: test_audit_crash.py.)"""
     port = _free_port()
-    db = tmp_path / "audit.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEPATORISK_")}
-    env |= {"HEPATORISK_AUDIT_DB_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
+    env |= {"HEPATORISK_AUDIT_DB_URL": f"sqlite:///{tmp_path / 'audit.db'}",
+            "PYTHONUNBUFFERED": "1"}  # fmt: skip
     cmd = [sys.executable, "-m", "hepatorisk", "serve", "--port", str(port),
            "--liver-model", str(model_dirs["liver"]),
            "--relapse-model", str(model_dirs["relapse"])]  # fmt: skip
@@ -53,34 +54,13 @@ def test_served_process_token_and_audit_survive_kill(model_dirs, tmp_path: Path)
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        acknowledged: list[str] = []
-
-        def load() -> None:
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
-                while True:
-                    try:
-                        r = c.post("/v1/assess", json=patient())
-                    except httpx.TransportError:
-                        return
-                    assert r.status_code == 200
-                    acknowledged.append(r.json()["request_id"])
-
-        workers = [threading.Thread(target=load) for _ in range(4)]
-        for w in workers:
-            w.start()
-        while len(acknowledged) < 40:
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)  # a crash mid-load
-        for w in workers:
-            w.join(10)
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.post(f"{base}/v1/assess", json=patient(), headers=auth).status_code == 200
+        assert httpx.post(f"{base}/v1/assess", json=patient()).status_code == 401
     finally:
-        proc.kill()
-        out, err = proc.communicate(timeout=10)
-    assert token not in out and token not in err  # printed once, never logged
-    log = AuditLog(f"sqlite:///{db}")
-    logged = {r["request_id"] for r in log.rows()}
-    log.close()
-    assert set(acknowledged) <= logged and len(acknowledged) >= 40
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert token not in "".join(lines[2:]) + out and token not in err  # printed once, never logged
 
 
 def test_several_workers_share_settings_token_and_audit(model_dirs, tmp_path: Path):
