@@ -25,7 +25,7 @@ from hepatorisk.service.audit import AuditLog, FeedbackEntry
 from hepatorisk.service.models import ServedModels
 from hepatorisk.service.responses import AssessmentOut
 from hepatorisk.service.state import ServiceState
-from hepatorisk.service.workflow import assess_and_audit
+from hepatorisk.service.workflow import assess_and_audit, to_contract
 
 __all__ = ["assess_bundle", "fhir_assess", "hook_cards", "prefetch_bundle", "record_feedback"]
 
@@ -65,7 +65,8 @@ def assess_bundle(
         endpoint=endpoint,
         top=top,
     )
-    return result
+    [contract] = to_contract([result])
+    return contract
 
 
 def fhir_assess(

@@ -39,6 +39,7 @@ __all__ = [
     "predict_and_audit",
     "reload_status",
     "served_versions",
+    "to_contract",
 ]
 
 
@@ -66,7 +67,7 @@ def assess_and_audit(
     endpoint: str,
     top: int,
     explain: bool = True,
-) -> list[AssessmentOut]:
+) -> list[Assessment]:
     """Assess, write the audit rows (committed), count predictions by band, return the outputs."""
     results, entries = _assess(state, models, requests, top=top, explain=explain)
     audit.record(request_id, endpoint, caller, served_versions(models), entries)
@@ -84,7 +85,7 @@ async def assess_and_audit_async(
     endpoint: str,
     top: int,
     explain: bool = True,
-) -> list[AssessmentOut]:
+) -> list[Assessment]:
     """``assess_and_audit`` for the event loop: other requests run while the commit is made."""
     results, entries = _assess(state, models, requests, top=top, explain=explain)
     await audit.record_async(request_id, endpoint, caller, served_versions(models), entries)
@@ -142,12 +143,17 @@ def _assess(
     return results, entries
 
 
-def _counted(state: ServiceState, results: list[Assessment]) -> list[AssessmentOut]:
-    """Count the committed predictions by band; the outputs in the API's contract."""
+def _counted(state: ServiceState, results: list[Assessment]) -> list[Assessment]:
+    """Count the committed predictions by band."""
     for a in results:
         for risk in a.risks:
             state.metrics.predictions.labels(risk.outcome, risk.band).inc()
-    return [AssessmentOut.model_validate(a) for a in _ASSESSMENTS.dump_python(results)]
+    return results
+
+
+def to_contract(results: Sequence[Assessment]) -> list[AssessmentOut]:
+    """The assessments as the API's response models (for code that reads them as such)."""
+    return [AssessmentOut.model_validate(a) for a in _ASSESSMENTS.dump_python(list(results))]
 
 
 def explain_patient(

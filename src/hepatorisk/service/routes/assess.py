@@ -5,9 +5,11 @@ from fastapi import APIRouter, Request, Response
 
 from hepatorisk.service.deps import AuditDep, CallerDep, ModelsDep, SettingsDep, StateDep
 from hepatorisk.service.responses import (
+    DISCLAIMER,
     AssessResponse,
     BatchResponse,
     PredictResponse,
+    assessments_response,
     json_response,
 )
 from hepatorisk.service.schemas import AssessRequest, BatchRequest
@@ -45,7 +47,7 @@ async def assess_one(
         endpoint="assess",
         top=settings.top_drivers,
     )
-    return json_response(AssessResponse(request_id=rid, **dict(result)))
+    return assessments_response(**vars(result), request_id=rid, disclaimer=DISCLAIMER)
 
 
 @router.post("/assess/batch", response_model=BatchResponse)
@@ -71,7 +73,9 @@ def assess_batch(
         top=settings.top_drivers,
         explain=body.explain,
     )
-    return json_response(BatchResponse(request_id=rid, count=len(results), assessments=results))
+    return assessments_response(
+        request_id=rid, count=len(results), assessments=results, disclaimer=DISCLAIMER
+    )
 
 
 @router.post("/predict", response_model=PredictResponse)
