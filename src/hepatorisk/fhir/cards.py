@@ -23,7 +23,9 @@ from hepatorisk.service.responses import DISCLAIMER, AssessmentOut
 
 __all__ = ["PANEL_LOINC", "assessment_card", "labs_needed_card", "monitoring_due"]
 
-PANEL_LOINC = "24325-3"  # Hepatic function 2000 panel - Serum or Plasma (LOINC; verify)
+# LOINC 24325-3 "Hepatic function 2000 panel - Serum or Plasma": hl7.org/fhir/dstu2
+# valueset-diagnostic-requests.html.
+PANEL_LOINC = "24325-3"
 TOPIC = Coding(
     system="urn:hepatorisk:topic",
     code="liver-safety",

@@ -1,9 +1,12 @@
 """The code lists the FHIR mapping reads: LOINC labs, UCUM units, RxNorm drugs, ICD-10/SNOMED.
 
-Each list names its source. Codes marked ``# verify`` were written from memory and could not be
-checked against a terminology server while this was built; text matching (ingredient names in
-``code.text`` / ``coding.display``) works alongside every code list, so a wrong or missing code
-loses a match rather than creating a false one.
+Each list names its source. The codes first written from memory were checked (no terminology
+server was reachable) against public listings that pair each code with its display name: FHIR
+specification and implementation-guide value sets and examples (hl7.org, build.fhir.org), VSAC
+expansions and CDC/CPIC tables in public repositories; the source is cited beside each group.
+Codes still marked ``# verify`` found no such listing and remain unconfirmed. Text matching
+(ingredient names in ``code.text`` / ``coding.display``) works alongside every code list, so a
+wrong or missing code loses a match rather than creating a false one.
 """
 
 from __future__ import annotations
@@ -92,11 +95,16 @@ LABS: dict[str, LabCode] = {
     )
 }
 
-# Other observations the model reads (LOINC from memory; verify on loinc.org).
-BMI_LOINC = "39156-5"  # Body mass index (BMI) [Ratio]  # verify
-AUDIT_C_LOINC = "75626-2"  # Total score [AUDIT-C]  # verify
-HCV_AB_LOINC = "16128-1"  # Hepatitis C virus Ab [Presence] in Serum  # verify
-HBSAG_LOINC = "5196-1"  # Hepatitis B virus surface Ag [Presence] in Serum  # verify
+# Other observations the model reads. Sources: BMI, hl7.org/fhir ValueSet observation-vitalsign-bmi;
+# AUDIT-C, US Core Observation-AUDIT-C-item-example-75626-2; HCV Ab, CH EKM (build.fhir.org/ig/
+# ahdis/ch-ekm) Observation-ChEkmObservationExample-HepatitisCVirusAb; HBsAg, CH ELM ConceptMap
+# ch-elm-results-to-foph-patient-name-representation and project-husky/husky LabObsListLoinc.java
+# (5196-1's current long name; older listings show "... [Presence] in Serum"). Positive/Negative:
+# logicahealth/covid-19 fsh/fsh-source/CV19-ValueSets.fsh (PosNegVS).
+BMI_LOINC = "39156-5"  # Body mass index (BMI) [Ratio]
+AUDIT_C_LOINC = "75626-2"  # Total score [AUDIT-C]
+HCV_AB_LOINC = "16128-1"  # Hepatitis C virus Ab [Presence] in Serum
+HBSAG_LOINC = "5196-1"  # Hepatitis B virus surface Ag [Presence] in Serum or Plasma by Immunoassay
 POSITIVE = {"10828004", "positive", "detected", "reactive", "pos"}  # SNOMED 10828004 Positive
 NEGATIVE = {"260385009", "negative", "not detected", "nonreactive", "non-reactive", "neg"}
 
@@ -110,12 +118,18 @@ class DrugClass:
     words: tuple[str, ...]
 
 
-# RxNorm ingredient RxCUIs from memory (RxNav, https://mor.nlm.nih.gov/RxNav/); all "# verify".
-# Ingredient names are matched in the text too, because statements usually carry clinical-drug
-# (SCD/SBD) codes rather than ingredient codes. Hepatotoxic list: LiverTox category A/B drugs a
-# clinic commonly sees (assumption: an illustrative, not exhaustive, list). CYP list: strong or
-# moderate CYP3A4/CYP2D6 inhibitors and inducers (FDA drug-interaction table; assumption:
-# illustrative, not exhaustive).
+# RxNorm ingredient (TTY IN) RxCUIs. Sources: cpicpgx/cpic-schema drug.sql (RxNorm:<cui> name
+# rows) for methadone, naltrexone, atorvastatin, simvastatin, rosuvastatin, pravastatin, isoniazid,
+# valproic acid, methotrexate, nitrofurantoin, fluoxetine, paroxetine, bupropion, carbamazepine;
+# cqframework/opioid-mme-r4 input/cql/OMTKData.cql (ingredientCode 1819 'Buprenorphine', 6813
+# 'Methadone'); VSAC Statin Allergen 2.16.840.1.113762.1.4.1110.42 as expanded in
+# canvas-medical/canvas-plugins canvas_sdk/value_set/v2022/adverse_event.py (all seven statins);
+# RxNav rxcui/161/properties.json (acetaminophen, IN) as quoted in public API fixtures. Codes
+# marked "# verify" were not found in any listing. Ingredient names are matched in the text too,
+# because statements usually carry clinical-drug (SCD/SBD) codes rather than ingredient codes.
+# Hepatotoxic list: LiverTox category A/B drugs a clinic commonly sees (assumption: an illustrative,
+# not exhaustive, list). CYP list: strong or moderate CYP3A4/CYP2D6 inhibitors and inducers (FDA
+# drug-interaction table; assumption: illustrative, not exhaustive).
 DRUG_CLASSES: tuple[DrugClass, ...] = (
     DrugClass(
         "buprenorphine",
@@ -132,7 +146,17 @@ DRUG_CLASSES: tuple[DrugClass, ...] = (
     ),
     DrugClass(
         "other_hepatotoxic",
-        frozenset({"6038", "11118", "703", "6851", "6135", "7454", "10612"}),
+        frozenset(
+            {
+                "6038",  # isoniazid
+                "11118",  # valproic acid
+                "703",  # amiodarone  # verify
+                "6851",  # methotrexate
+                "6135",  # ketoconazole  # verify
+                "7454",  # nitrofurantoin
+                "10612",  # unidentified (meant tolcapone or leflunomide?)  # verify
+            }
+        ),
         (
             "isoniazid",
             "valproate",
@@ -148,7 +172,18 @@ DRUG_CLASSES: tuple[DrugClass, ...] = (
     ),
     DrugClass(
         "cyp_interacting",
-        frozenset({"21212", "4450", "85762", "4493", "32937", "42347", "9384", "2002"}),
+        frozenset(
+            {
+                "21212",  # clarithromycin  # verify
+                "4450",  # fluconazole  # verify
+                "85762",  # ritonavir  # verify
+                "4493",  # fluoxetine
+                "32937",  # paroxetine
+                "42347",  # bupropion
+                "9384",  # rifampin  # verify
+                "2002",  # carbamazepine
+            }
+        ),
         (
             "clarithromycin",
             "fluconazole",
@@ -175,26 +210,32 @@ XR_NALTREXONE_WORDS = ("extended", "er ", "xr", "vivitrol", "inject", "380 mg")
 
 # Conditions: ICD-10-CM (CMS ICD-10-CM tabular list) B16 acute hepatitis B, B17.1 acute
 # hepatitis C, B18.0/B18.1 chronic hepatitis B, B18.2 chronic hepatitis C, B20 HIV disease,
-# E10-E13 diabetes mellitus. SNOMED CT concepts from memory (# verify on a terminology server).
+# E10-E13 diabetes mellitus. SNOMED CT sources: logicahealth/covid-19 fsh/fsh-source/
+# CV19-ValueSets.fsh (128302006 Chronic hepatitis C, 61977001 Chronic type B viral hepatitis,
+# 86406008 Human immunodeficiency virus infection, 73211009 Diabetes mellitus); hl7ch/ch-vacd
+# input/fsh/instances/ch-vacd-vaccines-targetdiseases-cm.fsh (66071002 Viral hepatitis type B);
+# build.fhir.org/ig/e-medlab/healthsense ValueSet-hs-diabetes-type (46635009 type 1, 44054006
+# type 2, tx.fhir.org expansion). 50711007 "Viral hepatitis type C (disorder)" appears only in
+# public files the search index could not attribute to a repository, hence still "# verify".
 CONDITIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "hcv": {
         "icd10": ("B17.1", "B18.2"),
-        "snomed": ("50711007", "128302006"),  # viral hepatitis C; chronic hepatitis C  # verify
+        "snomed": ("50711007", "128302006"),  # viral hepatitis C (verify); chronic hepatitis C
         "words": ("hepatitis c", "hcv"),
     },
     "hbv": {
         "icd10": ("B16", "B18.0", "B18.1"),
-        "snomed": ("66071002", "61977001"),  # viral hepatitis B; chronic hepatitis B  # verify
+        "snomed": ("66071002", "61977001"),  # viral hepatitis B; chronic hepatitis B
         "words": ("hepatitis b", "hbv"),
     },
     "hiv": {
         "icd10": ("B20",),
-        "snomed": ("86406008",),  # HIV infection  # verify
+        "snomed": ("86406008",),  # HIV infection
         "words": ("hiv", "human immunodeficiency virus"),
     },
     "diabetes": {
         "icd10": ("E10", "E11", "E13"),
-        "snomed": ("73211009", "44054006", "46635009"),  # DM; type 2; type 1  # verify
+        "snomed": ("73211009", "44054006", "46635009"),  # DM; type 2; type 1
         "words": ("diabetes mellitus",),
     },
 }
