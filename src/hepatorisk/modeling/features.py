@@ -186,7 +186,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         lookup = self._lookup(col)
         raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
         codes = np.array(
-            [-1 if _is_missing(v) else lookup.get(str(v), -2) for v in raw],  # type: ignore[attr-defined]
+            [
+                lookup.get(v, -2)
+                if type(v) is str
+                else -1
+                if _is_missing(v)
+                else lookup.get(str(v), -2)
+                for v in raw  # type: ignore[attr-defined]
+            ],
             dtype=np.int64,
         )
         unseen = codes == -2

@@ -209,26 +209,42 @@ def guideline_flags(panel: LiverPanel) -> GuidelineFlags:
 def _drivers(
     model: ServedModel, c: Explanation, top: int, outcome: str, columns: dict[str, Any]
 ) -> list[list[Driver]]:
+    """The ``top`` clinical variables by size of contribution, in words, for every row."""
     bundle = model.loaded.bundle
+    n = c.group_values.shape[0]
     points = c.on_probability_scale(c.group_values) * 100
+    order = np.argsort(-np.abs(c.group_values), axis=1, kind="stable")[:, :top]
+    missing = {col: _missing_rows(columns[col], n) for g in model.group_names
+               for col in model.group_sources[g]}  # fmt: skip
+    provided = np.column_stack(
+        [
+            ~np.logical_and.reduce([missing[col] for col in model.group_sources[g]])
+            for g in model.group_names
+        ]
+    )
+    labels = [bundle.label(g) for g in model.group_names]
     noun = "liver-injury" if outcome == "liver" else "relapse"
     result = []
-    for row in range(c.group_values.shape[0]):
-        order = np.argsort(-np.abs(c.group_values[row]))[:top]
+    for row in range(n):
         drivers = []
-        for j in order:
-            lo, pp = float(c.group_values[row, j]), float(points[row, j])
+        for j in order[row]:
+            lo = float(c.group_values[row, j])
             if lo == 0:
                 continue
-            name = model.group_names[j]
-            label = bundle.label(name)
+            pp, given = float(points[row, j]), bool(provided[row, j])
             direction = "raises" if lo > 0 else "lowers"
-            provided = not all(_missing(columns[s][row]) for s in model.group_sources[name])
-            text = f"{label} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
-            text += "" if provided else NOT_PROVIDED
-            drivers.append(Driver(name, label, direction, lo, pp, text, provided))
+            text = f"{labels[j]} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
+            text += "" if given else NOT_PROVIDED
+            drivers.append(Driver(model.group_names[j], labels[j], direction, lo, pp, text, given))
         result.append(drivers)
     return result
+
+
+def _missing_rows(values: Any, n: int) -> np.ndarray:
+    """Which of the first ``n`` records lack this column (None, or NaN for numbers)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return np.isnan(values[:n])
+    return np.array([_missing(v) for v in values[:n]], dtype=bool)
 
 
 def _missing(value: object) -> bool:

@@ -6,7 +6,6 @@ The API schemas (``schemas.py``) validate and convert into these; the library co
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -53,11 +52,10 @@ class PatientInput:
 
 def record_columns(patients: Sequence[PatientInput]) -> dict[str, Any]:
     """Column arrays of the model record: floats (NaN missing, 0/1 yes/no), str|None categories."""
+    records = [p.record for p in patients]
     columns: dict[str, Any] = {}
     for name in RECORD_COLUMNS:
-        values = [p.record.get(name) for p in patients]
-        if _KIND[name] == "category":
-            columns[name] = values
-        else:
-            columns[name] = np.array([math.nan if v is None else v for v in values], dtype=float)
+        values = [r.get(name) for r in records]
+        # numpy reads None as NaN in a float array
+        columns[name] = values if _KIND[name] == "category" else np.array(values, dtype=float)
     return columns
