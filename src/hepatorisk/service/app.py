@@ -37,7 +37,10 @@ DESCRIPTION = (
     "Liver-injury (ALT > 3x ULN) and opioid-relapse risk by week 12 for people using kratom "
     "during opioid-use-disorder treatment, with exact SHAP explanations, guideline flags (CTCAE "
     "v5, R ratio, Hy's law, FDA 2009 stopping rules), a monitoring schedule and an audit trail. "
-    "Decision support only."
+    "The models learned from records at treatment entry: their risk is that of a patient starting "
+    "treatment with the labs and history sent, over the following 12 weeks; labs sent later in "
+    "treatment are read as if they were entry labs (the guideline flags, not the models, speak to "
+    "the current labs). Decision support only."
 )
 
 
