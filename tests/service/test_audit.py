@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 
+import pytest
 from service_support import AUTH, TestClient, patient, wait_ready
 
 from hepatorisk.service import create_app
-from hepatorisk.service.audit import AuditLog
+from hepatorisk.service.audit import AuditEntry, AuditLog
 from hepatorisk.service.schemas import AssessRequest
 
 
@@ -73,3 +75,20 @@ def test_no_patient_identifier_in_logs(client, caplog):
     assert "MRN-0042-SECRET" not in caplog.text
     assert all("MRN-0042-SECRET" not in str(rec.args) for rec in caplog.records)
     assert "MRN-0042-SECRET" not in r.text  # strings are not echoed either
+
+
+def test_a_failing_request_does_not_fail_the_others_committed_with_it(tmp_path):
+    log = AuditLog(f"sqlite:///{tmp_path / 'audit.db'}", "salt")
+    entry = [AuditEntry(0, "0" * 64, None, {"liver": {"probability": 0.1}}, {})]
+    log.record("dup", "assess", "ehr", {"liver": "m:1"}, entry)
+    log._pending.put(None)  # hold the writer: queue both below before it wakes
+    log._writer.join()
+    log._writer = threading.Thread(target=log._write_loop, daemon=True)
+    bad = log.submit("dup", "assess", "ehr", {"liver": "m:1"}, entry)  # primary key taken
+    good = log.submit("fresh", "assess", "ehr", {"liver": "m:1"}, entry)
+    log._writer.start()
+    with pytest.raises(Exception, match="UNIQUE"):
+        bad.result(10)
+    good.result(10)
+    assert [r["request_id"] for r in log.rows()] == ["dup", "fresh"]
+    log.close()
