@@ -210,19 +210,20 @@ def _drivers(
     model: ServedModel, c: Explanation, top: int, outcome: str, columns: dict[str, Any]
 ) -> list[list[Driver]]:
     """The ``top`` clinical variables by size of contribution, in words, for every row."""
-    bundle = model.loaded.bundle
     n = c.group_values.shape[0]
     points = c.on_probability_scale(c.group_values) * 100
     order = np.argsort(-np.abs(c.group_values), axis=1, kind="stable")[:, :top]
-    missing = {col: _missing_rows(columns[col], n) for g in model.group_names
-               for col in model.group_sources[g]}  # fmt: skip
-    provided = np.column_stack(
-        [
-            ~np.logical_and.reduce([missing[col] for col in model.group_sources[g]])
-            for g in model.group_names
-        ]
-    )
-    labels = [bundle.label(g) for g in model.group_names]
+    masks: dict[str, np.ndarray] = {}  # record column -> rows lacking it, built when asked
+
+    def given(row: int, group: str) -> bool:
+        for col in model.group_sources[group]:
+            if col not in masks:
+                masks[col] = _missing_rows(columns[col], n)
+            if not masks[col][row]:
+                return True
+        return False
+
+    labels = model.group_labels
     noun = "liver-injury" if outcome == "liver" else "relapse"
     result = []
     for row in range(n):
@@ -231,11 +232,13 @@ def _drivers(
             lo = float(c.group_values[row, j])
             if lo == 0:
                 continue
-            pp, given = float(points[row, j]), bool(provided[row, j])
+            pp, provided = float(points[row, j]), given(row, model.group_names[j])
             direction = "raises" if lo > 0 else "lowers"
             text = f"{labels[j]} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
-            text += "" if given else NOT_PROVIDED
-            drivers.append(Driver(model.group_names[j], labels[j], direction, lo, pp, text, given))
+            text += "" if provided else NOT_PROVIDED
+            drivers.append(
+                Driver(model.group_names[j], labels[j], direction, lo, pp, text, provided)
+            )
         result.append(drivers)
     return result
 

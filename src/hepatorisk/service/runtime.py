@@ -31,6 +31,7 @@ class ServedModel:
         self.feature_names: list[str] = list(bundle.features.feature_names_out_)
         members = bundle.group_members()
         self.group_names = list(members)
+        self.group_labels = [bundle.label(g) for g in self.group_names]
         # record columns each clinical variable is computed from (a derived input's sources)
         sources = bundle.features.sources_
         self.group_sources = {
