@@ -11,7 +11,6 @@ SQLite by default (WAL, synchronous FULL), any SQLAlchemy URL in production (Pos
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -131,17 +130,6 @@ class AuditLog:
         """Write all rows of one request in one transaction; returns after the commit."""
         self.submit(request_id, endpoint, caller, models, entries).result()
 
-    async def record_async(
-        self,
-        request_id: str,
-        endpoint: str,
-        caller: str,
-        models: dict[str, Any],
-        entries: Sequence[AuditEntry],
-    ) -> None:
-        """``record`` for the event loop: other requests run while this one's commit is made."""
-        await asyncio.wrap_future(self.submit(request_id, endpoint, caller, models, entries))
-
     def submit(
         self,
         request_id: str,
@@ -150,7 +138,8 @@ class AuditLog:
         models: dict[str, Any],
         entries: Sequence[AuditEntry],
     ) -> Future[None]:
-        """Queue one request's rows; the future completes when their transaction commits."""
+        """Queue one request's rows; the future completes when their transaction commits (on the
+        event loop: ``await asyncio.wrap_future(...)``, and other requests run meanwhile)."""
         now = datetime.now(UTC)
         rows = [
             {

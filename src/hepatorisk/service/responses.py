@@ -55,21 +55,16 @@ class DriverOut(_Out):
     )
 
 
-class RiskOut(_Out):
-    outcome: Literal["liver", "relapse"]
-    description: str
-    probability: float = Field(ge=0, le=1, description="calibrated probability")
-    band: str
-    model: ModelOut
-    drivers: list[DriverOut]
-
-
 class PredictionOut(_Out):
     outcome: Literal["liver", "relapse"]
     description: str
     probability: float = Field(ge=0, le=1, description="calibrated probability")
     band: str
     model: ModelOut
+
+
+class RiskOut(PredictionOut):
+    drivers: list[DriverOut]
 
 
 class CtcaeOut(_Out):

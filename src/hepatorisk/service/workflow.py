@@ -6,6 +6,7 @@ returns, hence before the response is sent.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,7 +89,9 @@ async def assess_and_audit_async(
 ) -> list[Assessment]:
     """``assess_and_audit`` for the event loop: other requests run while the commit is made."""
     results, entries = _assess(state, models, requests, top=top, explain=explain)
-    await audit.record_async(request_id, endpoint, caller, served_versions(models), entries)
+    await asyncio.wrap_future(
+        audit.submit(request_id, endpoint, caller, served_versions(models), entries)
+    )
     return _counted(state, results)
 
 
@@ -113,7 +116,9 @@ async def predict_and_audit(
         },
         {},
     )
-    await audit.record_async(request_id, "predict", caller, served_versions(models), [entry])
+    await asyncio.wrap_future(
+        audit.submit(request_id, "predict", caller, served_versions(models), [entry])
+    )
     for r in risks:
         state.metrics.predictions.labels(r.outcome, r.band).inc()
     return [PredictionOut.model_validate(r) for r in risks]
