@@ -143,18 +143,13 @@ def assess(
     risks: dict[str, list[Risk]] = {}
     what_if: dict[str, np.ndarray] = {}
     for outcome, model in models.items():
-        band_cuts = policy.bands[outcome]
         if explain:
             c, what_if[outcome] = model.explain_then_predict(columns, n)
             probs, drivers = c.probability, _drivers(model, c, top, outcome, columns)
         else:
             p = model.probability(columns)
             probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
-        ref = model_ref(model)
-        risks[outcome] = [
-            Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), band_cuts), ref, d)
-            for p, d in zip(probs, drivers, strict=True)
-        ]
+        risks[outcome] = _risks(outcome, model, probs, drivers, policy)
     by_patient: dict[int, list[tuple[int, str, PatientInput]]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
@@ -174,14 +169,27 @@ def predict(
 ) -> list[list[Risk]]:
     """Both calibrated risks and their bands, nothing else: the prediction-only path."""
     columns = record_columns(patients)
-    per_model = {}
-    for outcome, model in models.items():
-        ref, cuts = model_ref(model), policy.bands[outcome]
-        per_model[outcome] = [
-            Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, [])
-            for p in model.probability(columns)
-        ]
-    return [[risks[i] for risks in per_model.values()] for i in range(len(patients))]
+    no_drivers: list[list[Driver]] = [[] for _ in patients]
+    per_model = [
+        _risks(outcome, model, model.probability(columns), no_drivers, policy)
+        for outcome, model in models.items()
+    ]
+    return [[risks[i] for risks in per_model] for i in range(len(patients))]
+
+
+def _risks(
+    outcome: str,
+    model: ServedModel,
+    probabilities: np.ndarray,
+    drivers: Sequence[list[Driver]],
+    policy: Policy,
+) -> list[Risk]:
+    """One model's risks: probability, its band under the policy, the model, the drivers."""
+    ref, cuts = model_ref(model), policy.bands[outcome]
+    return [
+        Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, d)
+        for p, d in zip(probabilities, drivers, strict=True)
+    ]
 
 
 def guideline_flags(panel: LiverPanel) -> GuidelineFlags:

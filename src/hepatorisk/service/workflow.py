@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter
 
-from hepatorisk.service.assessment import Assessment, assess, model_ref, predict
+from hepatorisk.service.assessment import Assessment, Risk, assess, model_ref, predict
 from hepatorisk.service.audit import AuditEntry, AuditLog, canonical_sha256
 from hepatorisk.service.models import ServedModels
 from hepatorisk.service.records import record_columns
@@ -106,21 +106,11 @@ async def predict_and_audit(
 ) -> list[PredictionOut]:
     """Both risks only (no explanations, rules or what-ifs), audited like an assessment."""
     [risks] = predict(models, [request.to_input()], state.policy)
-    entry = AuditEntry(
-        0,
-        canonical_sha256(request.model_dump(mode="json", exclude={"patient_ref"})),
-        request.patient_ref,
-        {
-            r.outcome: {"probability": r.probability, "band": r.band, "model": r.model.version}
-            for r in risks
-        },
-        {},
-    )
+    entry = _audit_entry(0, request, _risk_outputs(risks), {})
     await asyncio.wrap_future(
         audit.submit(request_id, "predict", caller, served_versions(models), [entry])
     )
-    for r in risks:
-        state.metrics.predictions.labels(r.outcome, r.band).inc()
+    _count(state, risks)
     return [PredictionOut.model_validate(r) for r in risks]
 
 
@@ -136,24 +126,30 @@ def _assess(
         models, [r.to_input() for r in requests], state.policy, top=top, explain=explain
     )
     entries = [
-        AuditEntry(
-            i,
-            canonical_sha256(r.model_dump(mode="json", exclude={"patient_ref"})),
-            r.patient_ref,
-            _audit_outputs(a),
-            _audit_flags(a),
-        )
+        _audit_entry(i, r, _audit_outputs(a), _audit_flags(a))
         for i, (r, a) in enumerate(zip(requests, results, strict=True))
     ]
     return results, entries
 
 
+def _audit_entry(
+    item: int, request: AssessRequest, outputs: dict[str, Any], flags: dict[str, Any]
+) -> AuditEntry:
+    """The input only as the hash of its canonical JSON (the patient reference apart)."""
+    digest = canonical_sha256(request.model_dump(mode="json", exclude={"patient_ref"}))
+    return AuditEntry(item, digest, request.patient_ref, outputs, flags)
+
+
 def _counted(state: ServiceState, results: list[Assessment]) -> list[Assessment]:
-    """Count the committed predictions by band."""
     for a in results:
-        for risk in a.risks:
-            state.metrics.predictions.labels(risk.outcome, risk.band).inc()
+        _count(state, a.risks)
     return results
+
+
+def _count(state: ServiceState, risks: Sequence[Risk]) -> None:
+    """Count the committed predictions by band."""
+    for risk in risks:
+        state.metrics.predictions.labels(risk.outcome, risk.band).inc()
 
 
 def to_contract(results: Sequence[Assessment]) -> list[AssessmentOut]:
@@ -238,10 +234,14 @@ def _value(name: str, record: dict[str, Any], values: pd.Series) -> Any:
 
 
 def _audit_outputs(a: Assessment) -> dict[str, Any]:
+    return _risk_outputs(a.risks) | {"monitoring": a.monitoring.summary}
+
+
+def _risk_outputs(risks: Sequence[Risk]) -> dict[str, Any]:
     return {
         r.outcome: {"probability": r.probability, "band": r.band, "model": r.model.version}
-        for r in a.risks
-    } | {"monitoring": a.monitoring.summary}
+        for r in risks
+    }
 
 
 def _audit_flags(a: Assessment) -> dict[str, Any]:
