@@ -139,8 +139,8 @@ def main() -> None:
     import mlflow.pyfunc
     import pandas as pd
 
-    from hepatorisk.service.records import record_columns
-    from hepatorisk.service.schemas import AssessRequest
+    from hepatorisk.assessment.inputs import record_columns
+    from hepatorisk.assessment.request import AssessRequest
 
     tmp = Path(tempfile.mkdtemp(prefix="hepatorisk-bench-"))
     dirs = _models(tmp)

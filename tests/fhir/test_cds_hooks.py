@@ -10,9 +10,9 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir_support import example
 from service_support import AUTH, patient
 
+from hepatorisk.assessment.audit import AuditLog
 from hepatorisk.fhir.cds_hooks import SERVICE_ID
 from hepatorisk.fhir.outbound import NOT_RECORDED
-from hepatorisk.service.audit import AuditLog
 
 HOOK = f"/cds-services/{SERVICE_ID}"
 

@@ -16,11 +16,11 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir_support import EXAMPLES, FHIR_JSON, example
 from service_support import AUTH
 
+from hepatorisk.assessment.results import NOT_PROVIDED
 from hepatorisk.fhir import map_bundle
 from hepatorisk.fhir.cds_hooks import SERVICE_ID, CdsResponse
 from hepatorisk.fhir.outbound import NOT_RECORDED
 from hepatorisk.fhir.workflow import prefetch_bundle
-from hepatorisk.service.assessment import NOT_PROVIDED
 
 CALLS = {
     "fhir_bundle_kratom_patient.response.json": (

@@ -10,10 +10,10 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir_support import FHIR_JSON, example, record_body, record_bundle, synthetic_rows
 from service_support import AUTH
 
+from hepatorisk.assessment.audit import AuditLog
+from hepatorisk.assessment.results import NOT_PROVIDED
 from hepatorisk.fhir import map_bundle
 from hepatorisk.fhir.outbound import NOT_RECORDED
-from hepatorisk.service.assessment import NOT_PROVIDED
-from hepatorisk.service.audit import AuditLog
 
 URL = "/fhir/RiskAssessment/$assess"
 # Record variables the example Bundle does not carry (the FHIR mapping does not read them).

@@ -17,9 +17,9 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir_support import example
 from service_support import AUTH, wait_ready
 
+from hepatorisk.app import create_app
 from hepatorisk.fhir.cds_hooks import SERVICE_ID, CdsResponse
-from hepatorisk.service.app import create_app
-from hepatorisk.service.settings import Settings
+from hepatorisk.settings import Settings
 
 FHIR_URL = "/fhir/RiskAssessment/$assess"
 HOOK = f"/cds-services/{SERVICE_ID}"

@@ -21,12 +21,13 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
+from hepatorisk.app import create_app
 from hepatorisk.cohorts.synthetic import load_cohort
 from hepatorisk.cohorts.synthetic.tables import PATIENTS
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.features import FeatureBuilder
-from hepatorisk.service import Settings, create_app
+from hepatorisk.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 DERIVED = {

@@ -8,8 +8,8 @@ import math
 import pytest
 from service_support import AUTH, patient
 
-from hepatorisk.service.records import record_columns
-from hepatorisk.service.schemas import AssessRequest
+from hepatorisk.assessment.inputs import record_columns
+from hepatorisk.assessment.request import AssessRequest
 
 
 def test_assess_returns_both_risks_with_model_versions(client, bundles):
@@ -127,7 +127,7 @@ def test_bilirubin_units_give_the_same_answer(client):
 
 
 def test_predict_returns_the_assessments_probabilities_and_is_audited(client):
-    from hepatorisk.service.audit import AuditLog
+    from hepatorisk.assessment.audit import AuditLog
 
     assessed = client.post("/v1/assess", json=patient(), headers=AUTH).json()
     r = client.post("/v1/predict", json=patient(), headers=AUTH)

@@ -11,9 +11,9 @@ import threading
 import pytest
 from service_support import AUTH, TestClient, patient, wait_ready
 
-from hepatorisk.service import create_app
-from hepatorisk.service.audit import AuditEntry, AuditLog
-from hepatorisk.service.schemas import AssessRequest
+from hepatorisk.app import create_app
+from hepatorisk.assessment.audit import AuditEntry, AuditLog
+from hepatorisk.assessment.request import AssessRequest
 
 
 def test_every_assessment_is_audited_and_survives_a_new_app(settings):

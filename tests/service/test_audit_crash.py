@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from service_support import API_TOKEN, patient
 
-from hepatorisk.service.schemas import AssessRequest
+from hepatorisk.assessment.request import AssessRequest
 
 WORKERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 60  # 200s received, across the workers, before the SIGKILL

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from service_support import ADMIN, AUTH, TestClient, patient, wait_ready
 
-from hepatorisk.service import create_app
+from hepatorisk.app import create_app
 
 CLINICAL = [
     ("post", "/v1/assess"),

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from service_support import AUTH, patient
 
-from hepatorisk.service.records import record_columns
-from hepatorisk.service.schemas import AssessRequest
+from hepatorisk.assessment.inputs import record_columns
+from hepatorisk.assessment.request import AssessRequest
 
 
 def _logit(p: float) -> float:

@@ -38,8 +38,9 @@ from schemathesis.checks import allow_header_conformance, positive_data_acceptan
 from schemathesis.config import SchemathesisConfig
 from service_support import ADMIN_TOKEN, API_TOKEN, make_settings, running
 
-from hepatorisk.service import Settings, create_app
-from hepatorisk.service.schemas import Bilirubin
+from hepatorisk.app import create_app
+from hepatorisk.assessment.lab_results import Bilirubin
+from hepatorisk.settings import Settings
 
 CONFIG = {
     "seed": 20240611,

@@ -9,10 +9,10 @@ import threading
 import pytest
 from service_support import ADMIN, AUTH, TestClient, build_bundle, export, patient, wait_ready
 
+from hepatorisk.app import create_app
+from hepatorisk.assessment.model_pair import load_model_pair
 from hepatorisk.exceptions import DataSourceError
-from hepatorisk.modeling.loading import load_model
-from hepatorisk.service import create_app
-from hepatorisk.service.models import load_served_models
+from hepatorisk.tracking import load_versioned_model
 
 
 def test_not_ready_until_models_are_loaded(settings):
@@ -20,7 +20,7 @@ def test_not_ready_until_models_are_loaded(settings):
 
     def slow_loader(source: str):
         release.wait(10)
-        return load_model(source)
+        return load_versioned_model(source)
 
     with TestClient(create_app(settings, loader=slow_loader)) as c:
         assert c.get("/livez").status_code == 200
@@ -50,7 +50,7 @@ def test_corrupt_model_is_a_clear_start_up_error(model_dirs, tmp_path):
     corrupt = shutil.copytree(model_dirs["liver"], tmp_path / "corrupt")
     (corrupt / "booster.txt").write_text("tree\nnot a model")
     with pytest.raises(DataSourceError, match="not a readable hepatorisk model"):
-        load_served_models(str(corrupt), str(model_dirs["relapse"]))
+        load_model_pair(str(corrupt), str(model_dirs["relapse"]))
 
 
 def test_models_endpoint_lists_versions_and_metadata(client):

@@ -8,7 +8,7 @@ import mlflow
 import pytest
 from service_support import AUTH, TestClient, patient, wait_ready
 
-from hepatorisk.service import create_app
+from hepatorisk.app import create_app
 
 MODEL_CODE = Path(__file__).resolve().parents[2] / "src/hepatorisk/modeling/mlflow_model.py"
 
@@ -42,7 +42,7 @@ def test_champions_load_from_the_registry(settings, registry):
         | {
             "liver_model": "models:/hepatorisk-liver@champion",
             "relapse_model": "models:/hepatorisk-relapse@champion",
-            "mlflow_tracking_uri": registry,
+            "tracking_uri": registry,
         }
     )
     with TestClient(create_app(from_registry)) as c:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from service_support import patient
 
+from hepatorisk.assessment.audit import AuditLog
 from hepatorisk.cli import main
-from hepatorisk.service.audit import AuditLog
 
 
 def test_unloadable_model_stops_start_up_with_a_clear_message(model_dirs, tmp_path, capsys):
@@ -106,7 +106,7 @@ def test_several_workers_share_settings_token_and_audit(model_dirs, tmp_path: Pa
 
 
 def test_worker_environment_rebuilds_the_same_settings(settings, monkeypatch):
-    from hepatorisk.service import Settings
+    from hepatorisk.settings import Settings
 
     for name, value in settings.environment().items():
         monkeypatch.setenv(name, value)

@@ -114,7 +114,7 @@ def test_batch_limit_is_1000(client):
 def test_body_size_limit(settings):
     from service_support import TestClient, wait_ready
 
-    from hepatorisk.service import create_app
+    from hepatorisk.app import create_app
 
     small = type(settings).model_validate(settings.model_dump() | {"max_body_bytes": 2000})
     with TestClient(create_app(small)) as c:

@@ -62,34 +62,29 @@ def _token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hepatorisk.service import Settings, create_app
-    from hepatorisk.service.audit import AuditLog
-    from hepatorisk.service.models import describe, load_served_models
+    from hepatorisk import tracking
+    from hepatorisk.app import create_app
+    from hepatorisk.assessment import AuditLog, load_model_pair
+    from hepatorisk.settings import Settings
 
     overrides = {
         k: v
         for k, v in {
             "liver_model": args.liver_model,
             "relapse_model": args.relapse_model,
-            "mlflow_tracking_uri": args.tracking_uri,
+            "tracking_uri": args.tracking_uri,
         }.items()
         if v is not None
     }
     if args.env_file is not None and not args.env_file.is_file():
         raise DataSourceError(f"{args.env_file}: no such settings file")
-    settings = Settings(_env_file=args.env_file, **overrides)  # type: ignore[call-arg]
-    if settings.mlflow_tracking_uri:
-        import mlflow
-
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    else:  # the same embedded store training uses: SQLite in the working directory
-        from hepatorisk.training import tracking
-
-        uri = tracking.configure()
-        settings = Settings.model_validate(settings.model_dump() | {"mlflow_tracking_uri": uri})
-    models = load_served_models(settings.liver_model, settings.relapse_model)
-    log.info("models loaded: %s", describe(models))
+    settings = Settings(_env_file=args.env_file, **overrides)
+    # the given store, else the one training uses (SQLite in the working directory); workers
+    # receive the resolved URI with the rest of the settings
+    uri = tracking.configure(settings.tracking_uri)
+    settings = settings.model_copy(update={"tracking_uri": uri})
+    models = load_model_pair(settings.liver_model, settings.relapse_model)
+    log.info("models loaded: %s", models.describe())
     try:
         audit = AuditLog(settings.audit_db_url, settings.identifier_salt.get_secret_value())
     except Exception as exc:  # any driver error: the message names the database
@@ -97,7 +92,9 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.api_tokens:
         token = secrets.token_urlsafe(32)
         generated = {"api_tokens": [{"caller": "generated", "token": token}]}
-        settings = Settings.model_validate(settings.model_dump() | generated)
+        settings = settings.model_copy(
+            update={"api_tokens": Settings.model_validate(generated).api_tokens}
+        )
         sys.stdout.write(
             "No API token configured (HEPATORISK_API_TOKENS); generated one for this run:\n"
             f"  {token}\nUse it as: Authorization: Bearer <token>\n"
@@ -110,7 +107,7 @@ def _serve(args: argparse.Namespace) -> int:
     audit.close()  # checked; each worker opens its own
     os.environ.update(settings.environment())
     uvicorn.run(
-        "hepatorisk.service.app:create_app_from_environment",
+        "hepatorisk.app:create_app_from_environment",
         factory=True,
         workers=args.workers,
         host=args.host,

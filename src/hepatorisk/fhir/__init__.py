@@ -1,12 +1,10 @@
-"""EHR integration: FHIR R4 Bundles in, RiskAssessments out, and a CDS Hooks 2.0 service.
+"""The FHIR R4 / CDS Hooks adapter: Bundles and hook requests in, RiskAssessments and cards out.
 
-Thin layers over ``hepatorisk.service``: the mapping produces the service's ``AssessRequest``;
-models, rules, auth and the audit trail are the service's own.
+A translation layer over ``hepatorisk.assessment``: the mapping produces the core's patient
+record; models, rules and the audit trail are the core's; authentication, the one assessment
+dependency and the error plumbing are ``hepatorisk.web``'s.
 """
 
-# The service first: its routers import this package's modules, and this package imports the
-# service's schemas; importing in this order keeps ``import hepatorisk.fhir`` free of a cycle.
-import hepatorisk.service  # noqa: F401  # isort: skip
 from hepatorisk.fhir.inbound import MappedBundle, map_bundle
 from hepatorisk.fhir.outbound import assessment_bundle
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
+from hepatorisk.assessment.results import DISCLAIMER, Assessment
 from hepatorisk.clinical.monitoring import Policy
 from hepatorisk.fhir.cds_hooks import Action, Card, Coding, Source, Suggestion
 from hepatorisk.fhir.codes import LOINC
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.outbound import driver_texts, flags_text
-from hepatorisk.service.responses import DISCLAIMER, AssessmentOut
 
 __all__ = ["PANEL_LOINC", "assessment_card", "labs_needed_card", "monitoring_due"]
 
@@ -46,7 +46,7 @@ def card_uuid(request_id: str) -> uuid.UUID:
     return uuid.UUID(hex=request_id)
 
 
-def monitoring_due(a: AssessmentOut, mapped: MappedBundle, policy: Policy, now: datetime) -> bool:
+def monitoring_due(a: Assessment, mapped: MappedBundle, policy: Policy, now: datetime) -> bool:
     """A retest is due (ALT/AST > 3x ULN or a stop rule), or the latest ALT is older than the
     band's interval."""
     if a.monitoring.retest_within_days is not None or a.flags.stop_recommended:
@@ -56,7 +56,7 @@ def monitoring_due(a: AssessmentOut, mapped: MappedBundle, policy: Policy, now: 
 
 
 def assessment_card(
-    a: AssessmentOut,
+    a: Assessment,
     mapped: MappedBundle,
     *,
     request_id: str,
@@ -157,7 +157,7 @@ def _order_panel(cid: uuid.UUID, mapped: MappedBundle) -> Suggestion:
     )
 
 
-def _detail(a: AssessmentOut, mapped: MappedBundle, due: bool) -> str:
+def _detail(a: Assessment, mapped: MappedBundle, due: bool) -> str:
     lines = ["| Risk by week 12 | Probability | Band | Model |", "|---|---|---|---|"]
     for r in a.risks:
         lines.append(

@@ -9,49 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hepatorisk.fhir.issues import FhirInputError, Issues, pydantic_issues
+from hepatorisk.web.deps import declares
+from hepatorisk.web.openapi import DocumentedRoute
 
-__all__ = ["CdsRoute", "FhirBodyDep", "FhirRoute", "FhirSettingsDep", "fhir_json"]
+__all__ = ["CdsRoute", "FhirBodyDep", "FhirRoute", "fhir_json"]
 
 FHIR_JSON = "application/fhir+json"
 _CODES = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-costly", 503: "transient"}
-
-
-class FhirSettings(BaseSettings):
-    """Where the CDS card's source link points (``HEPATORISK_MODEL_CARD_URL``)."""
-
-    model_config = SettingsConfigDict(env_prefix="HEPATORISK_", extra="ignore")
-    model_card_url: str | None = Field(
-        None, description="model card / documentation URL; default: this service's /docs"
-    )
-
-
-@lru_cache
-def _fhir_settings() -> FhirSettings:
-    return FhirSettings()
-
-
-async def get_fhir_settings() -> FhirSettings:
-    return _fhir_settings()
-
-
-FhirSettingsDep = Annotated[FhirSettings, Depends(get_fhir_settings)]
 
 
 def fhir_json(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, media_type=FHIR_JSON)
 
 
+@declares(400, 415, 422)  # not JSON, not FHIR JSON, not a usable Bundle
 async def read_fhir_json(request: Request) -> Any:
     """The body as JSON, for ``application/json`` and ``application/fhir+json`` alike."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,8 +54,11 @@ def _outcome(issues: Issues, status: int, headers: dict[str, str] | None = None)
     return response
 
 
-class CdsRoute(APIRoute):
+class CdsRoute(DocumentedRoute):
     """Mapping errors (422) and insufficient prefetch (412) answered as OperationOutcome."""
+
+    outcome_statuses = frozenset({412})
+    either_format = frozenset({422})  # the hook request's own validation answers in JSON
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()
@@ -91,8 +72,11 @@ class CdsRoute(APIRoute):
         return route
 
 
-class FhirRoute(APIRoute):
-    """Every 4xx/503 of a FHIR endpoint as an OperationOutcome (auth, body, mapping)."""
+class FhirRoute(DocumentedRoute):
+    """Every 4xx/503 of a FHIR endpoint as an OperationOutcome (auth, body, mapping); the 413 of
+    the middleware and the 500 of the app-wide handler stay JSON."""
+
+    outcome_statuses = frozenset({400, 401, 403, 404, 415, 422, 503})
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         handler = super().get_route_handler()

@@ -1,7 +1,8 @@
-"""A FHIR R4 Bundle -> the service's ``AssessRequest``, the lab series, and every issue.
+"""A FHIR R4 Bundle -> the core's patient record (``AssessRequest``), the lab series, and every
+issue.
 
-The request is the same pydantic model ``POST /v1/assess`` validates, so ranges, units and the
-bilirubin conversion are the service's own; its validation errors come back as issues naming the
+The record is the same pydantic model ``POST /v1/assess`` validates, so ranges, units and the
+bilirubin conversion are the core's own; its validation errors come back as issues naming the
 FHIR resource and element the value came from.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hepatorisk.assessment.request import AssessRequest
 from hepatorisk.fhir.context import (
     ClinicalContext,
     read_condition,
@@ -24,7 +26,6 @@ from hepatorisk.fhir.context import (
 from hepatorisk.fhir.issues import Issues
 from hepatorisk.fhir.labs import LabPoint, lab_points, loinc_of, usable
 from hepatorisk.fhir.resources import Entry, parse_bundle
-from hepatorisk.service.schemas import AssessRequest
 
 __all__ = ["REQUIRED_LABS", "MappedBundle", "map_bundle"]
 

@@ -13,11 +13,10 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
+from hepatorisk.assessment.results import DISCLAIMER, NOT_PROVIDED, Assessment, Risk
 from hepatorisk.fhir.codes import LOINC, UCUM
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.labs import LabPoint
-from hepatorisk.service.assessment import NOT_PROVIDED
-from hepatorisk.service.responses import DISCLAIMER, AssessmentOut, RiskOut
 
 __all__ = [
     "METHOD_SYSTEM",
@@ -35,7 +34,7 @@ QUALITATIVE = {"low": "low", "intermediate": "moderate", "high": "high"}
 
 
 def assessment_bundle(
-    assessment: AssessmentOut,
+    assessment: Assessment,
     mapped: MappedBundle,
     *,
     request_id: str,
@@ -63,7 +62,7 @@ def assessment_bundle(
 NOT_RECORDED = " (not recorded in the FHIR data: the model's contribution for a missing value)"
 
 
-def driver_texts(risk: RiskOut) -> list[str]:
+def driver_texts(risk: Risk) -> list[str]:
     """The drivers in words; a driver whose variable the Bundle did not supply says so, lest
     "injection drug use lowers the risk" be read as "the patient does not inject"."""
     return [
@@ -72,7 +71,7 @@ def driver_texts(risk: RiskOut) -> list[str]:
     ]
 
 
-def flags_text(a: AssessmentOut) -> list[str]:
+def flags_text(a: Assessment) -> list[str]:
     """The guideline flags in short sentences (used in notes and CDS cards)."""
     f = a.flags
     grades = ", ".join(
@@ -88,8 +87,8 @@ def flags_text(a: AssessmentOut) -> list[str]:
 
 
 def _risk_assessment(
-    risk: RiskOut,
-    a: AssessmentOut,
+    risk: Risk,
+    a: Assessment,
     mapped: MappedBundle,
     request_id: str,
     horizon: int,

@@ -1,6 +1,6 @@
-"""Glue for the FHIR and CDS Hooks routes: map, assess and audit through the service's own path.
+"""The FHIR and CDS Hooks calls: map in, assess and audit through the core, map out.
 
-Every assessment goes through ``service.workflow.assess_and_audit`` (same models, rules, audit
+Every assessment goes through ``assessment.audited.assess_and_audit`` (same models, rules, audit
 row committed before the answer) as ``POST /v1/assess`` does; only the mapping in and out differs.
 """
 
@@ -10,6 +10,12 @@ import hashlib
 from datetime import UTC
 from typing import Any
 
+from hepatorisk.assessment.audit import AuditLog, FeedbackEntry
+from hepatorisk.assessment.audited import assess_and_audit
+from hepatorisk.assessment.context import AssessmentContext
+from hepatorisk.assessment.model_pair import ModelPair
+from hepatorisk.assessment.results import Assessment
+from hepatorisk.clinical.monitoring import Policy
 from hepatorisk.fhir.cards import assessment_card, labs_needed_card
 from hepatorisk.fhir.cds_hooks import (
     REQUIRED_PREFETCH,
@@ -21,11 +27,6 @@ from hepatorisk.fhir.cds_hooks import (
 from hepatorisk.fhir.inbound import MappedBundle, map_bundle
 from hepatorisk.fhir.issues import FhirInputError, Issues
 from hepatorisk.fhir.outbound import assessment_bundle
-from hepatorisk.service.audit import AuditLog, FeedbackEntry
-from hepatorisk.service.models import ServedModels
-from hepatorisk.service.responses import AssessmentOut
-from hepatorisk.service.state import ServiceState
-from hepatorisk.service.workflow import assess_and_audit, to_contract
 
 __all__ = ["assess_bundle", "fhir_assess", "hook_cards", "prefetch_bundle", "record_feedback"]
 
@@ -34,65 +35,27 @@ class PrefetchInsufficientError(FhirInputError):
     """The prefetch lacks what the assessment needs and a fhirServer could supply it: 412."""
 
 
-def horizons(models: ServedModels, state: ServiceState) -> dict[str, int]:
-    default = state.policy.monitoring.horizon_weeks
-    return {
-        o: int(m.loaded.bundle.metadata.get("horizon_weeks") or default) for o, m in models.items()
-    }
+def horizons(models: ModelPair, policy: Policy) -> dict[str, int]:
+    default = policy.monitoring.horizon_weeks
+    return {o: int(m.bundle.metadata.get("horizon_weeks") or default) for o, m in models.items()}
 
 
-def assess_bundle(
-    state: ServiceState,
-    audit: AuditLog,
-    models: ServedModels,
-    mapped: MappedBundle,
-    *,
-    request_id: str,
-    caller: str,
-    endpoint: str,
-    top: int,
-) -> AssessmentOut:
+async def assess_bundle(
+    ctx: AssessmentContext, mapped: MappedBundle, *, endpoint: str
+) -> Assessment:
     """Assess a mapped Bundle (refused with its OperationOutcome if the mapping had errors)."""
     mapped.issues.raise_if_errors()
-    assert mapped.request is not None
-    [result] = assess_and_audit(
-        state,
-        audit,
-        models,
-        [mapped.request],
-        request_id=request_id,
-        caller=caller,
-        endpoint=endpoint,
-        top=top,
-    )
-    [contract] = to_contract([result])
-    return contract
+    assert mapped.request is not None  # no errors: the mapping produced a record
+    [result] = await assess_and_audit(ctx, [mapped.request], endpoint=endpoint)
+    return result
 
 
-def fhir_assess(
-    state: ServiceState,
-    audit: AuditLog,
-    models: ServedModels,
-    raw: Any,
-    *,
-    request_id: str,
-    caller: str,
-    top: int,
-) -> dict[str, Any]:
+async def fhir_assess(ctx: AssessmentContext, raw: Any) -> dict[str, Any]:
     """POST /fhir/RiskAssessment/$assess: a Bundle in, a Bundle of RiskAssessments out."""
     mapped = map_bundle(raw)
-    result = assess_bundle(
-        state,
-        audit,
-        models,
-        mapped,
-        request_id=request_id,
-        caller=caller,
-        endpoint="fhir/RiskAssessment/$assess",
-        top=top,
-    )
+    result = await assess_bundle(ctx, mapped, endpoint="fhir/RiskAssessment/$assess")
     return assessment_bundle(
-        result, mapped, request_id=request_id, horizons=horizons(models, state)
+        result, mapped, request_id=ctx.request_id, horizons=horizons(ctx.models, ctx.policy)
     )
 
 
@@ -121,17 +84,7 @@ def _failed(value: Any) -> bool:
     )
 
 
-def hook_cards(
-    state: ServiceState,
-    audit: AuditLog,
-    models: ServedModels,
-    body: CdsRequest,
-    *,
-    request_id: str,
-    caller: str,
-    top: int,
-    source_url: str,
-) -> CdsResponse:
+async def hook_cards(ctx: AssessmentContext, body: CdsRequest, *, source_url: str) -> CdsResponse:
     """POST /cds-services/hepatorisk-liver-safety: prefetch -> assessment -> one card."""
     raw, missing = prefetch_bundle(body.prefetch)
     if "patient" in missing and not body.fhirServer:
@@ -154,18 +107,9 @@ def hook_cards(
         raise PrefetchInsufficientError(issues, 412)
     if mapped.missing_labs and len(mapped.issues.errors) == len(mapped.missing_labs):
         return CdsResponse(cards=[labs_needed_card(mapped, source_url)])
-    result = assess_bundle(
-        state,
-        audit,
-        models,
-        mapped,
-        request_id=request_id,
-        caller=caller,
-        endpoint=f"cds-services/{SERVICE_ID}",
-        top=top,
-    )
+    result = await assess_bundle(ctx, mapped, endpoint=f"cds-services/{SERVICE_ID}")
     card = assessment_card(
-        result, mapped, request_id=request_id, policy=state.policy, source_url=source_url
+        result, mapped, request_id=ctx.request_id, policy=ctx.policy, source_url=source_url
     )
     return CdsResponse(cards=[card])
 

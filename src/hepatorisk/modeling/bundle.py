@@ -87,6 +87,14 @@ class ModelBundle:
         index = records.index if isinstance(records, pd.DataFrame) else None
         return self.explain_matrix(self.features.matrix(records), index)
 
+    def explain_then_predict(
+        self, records: Records, explained: int
+    ) -> tuple[Explanation, np.ndarray]:
+        """The first ``explained`` rows explained, the rest only predicted, from one feature
+        build (an assessment's patients, then their what-if records)."""
+        X = self.features.matrix(records)
+        return self.explain_matrix(X[:explained]), self.model.predict_proba(X[explained:])[:, 1]
+
     def explain_matrix(self, X: np.ndarray, index: pd.Index | None = None) -> Explanation:
         """``explain`` of rows already built by ``features.matrix``."""
         contrib, base = self.model.contributions(X)
@@ -117,6 +125,18 @@ class ModelBundle:
         grouped = {m for cols in members.values() for m in cols}
         members |= {name: [name] for name in inputs if name not in grouped}
         return {g: cols for g, cols in members.items() if cols}
+
+    def group_sources(self) -> dict[str, list[str]]:
+        """Clinical variable -> the patient-record columns it is computed from (a derived
+        input's sources), built once: whether a caller gave a variable is read from these."""
+        cached: dict[str, list[str]] | None = self.__dict__.get("_sources_cache")
+        if cached is None:
+            sources = self.features.sources_
+            cached = self.__dict__["_sources_cache"] = {
+                g: sorted({s for m in cols for s in sources[m]})
+                for g, cols in self.group_members().items()
+            }
+        return cached
 
     def label(self, name: str) -> str:
         return self.labels.get(name, name.replace("_", " "))

@@ -1,6 +1,2 @@
-"""The hepatorisk prediction service (FastAPI): ``create_app(settings)``; ``hepatorisk serve``."""
-
-from hepatorisk.service.app import create_app
-from hepatorisk.service.settings import Settings, get_settings
-
-__all__ = ["Settings", "create_app", "get_settings"]
+"""The JSON API adapter: ``/v1`` routes over the assessment core, plus the operational routes
+(health, metrics, models, admin). The app that serves it is ``hepatorisk.app.create_app``."""

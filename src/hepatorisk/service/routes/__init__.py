@@ -1,20 +1,12 @@
-"""Thin routers: each handler validates through its schema and calls one library function."""
+"""Thin routers of the JSON API: each handler takes its validated body and one dependency and
+calls one core function."""
 
 from fastapi import APIRouter
 
-from hepatorisk.service.routes import (
-    admin,
-    assess,
-    cds_hooks,
-    explain,
-    fhir,
-    health,
-    metrics,
-    models,
-)
+from hepatorisk.service.routes import admin, assess, explain, health, metrics, models
 
-api_router = APIRouter()
-for _module in (health, metrics, assess, explain, models, admin, fhir, cds_hooks):
-    api_router.include_router(_module.router)
+router = APIRouter()
+for _module in (health, metrics, assess, explain, models, admin):
+    router.include_router(_module.router)
 
-__all__ = ["api_router"]
+__all__ = ["router"]

@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from hepatorisk.service.deps import AdminDep, StateDep
 from hepatorisk.service.responses import ReloadOut
-from hepatorisk.service.workflow import reload_status
+from hepatorisk.web.deps import AdminDep, StateDep
+from hepatorisk.web.state import ServiceState
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -23,3 +23,14 @@ def reload(state: StateDep, admin: AdminDep, wait: bool = False) -> JSONResponse
 @router.get("/reload", response_model=ReloadOut)
 def reload_state(state: StateDep, admin: AdminDep) -> ReloadOut:
     return reload_status(state)
+
+
+def reload_status(state: ServiceState) -> ReloadOut:
+    s, models = state.store.status, state.store.current
+    return ReloadOut(
+        state=s.state,
+        started_at=s.started_at,
+        finished_at=s.finished_at,
+        error=s.error,
+        models=models.versions() if models else {},
+    )

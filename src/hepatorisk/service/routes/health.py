@@ -3,9 +3,8 @@
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from hepatorisk.service.deps import StateDep
 from hepatorisk.service.responses import ReadyOut
-from hepatorisk.service.workflow import served_versions
+from hepatorisk.web.deps import StateDep
 
 router = APIRouter(tags=["health"])
 
@@ -25,6 +24,6 @@ def readyz(state: StateDep) -> JSONResponse:
         ready=ready,
         state="ready" if ready else status.state,
         error=status.error,
-        models=served_versions(models) if models else {},
+        models=models.versions() if models else {},
     )
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if ready else 503)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from hepatorisk.service.deps import StateDep
+from hepatorisk.web.deps import StateDep
 
 router = APIRouter(tags=["operations"])
 

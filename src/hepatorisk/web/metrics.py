@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from hepatorisk.service.models import ServedModels
+from hepatorisk.assessment.model_pair import ModelPair
+from hepatorisk.assessment.results import Prediction
 
 __all__ = ["Metrics"]
 
@@ -50,10 +53,14 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
-    def serving(self, models: ServedModels) -> None:
+    def count_predictions(self, risks: Sequence[Prediction]) -> None:
+        """Count committed predictions by outcome and band."""
+        for risk in risks:
+            self.predictions.labels(risk.outcome, risk.band).inc()
+
+    def serving(self, models: ModelPair) -> None:
         self.model_info.clear()
-        for outcome, model in models.items():
-            m = model.loaded
+        for outcome, m in models.items():
             self.model_info.labels(
                 outcome, m.name, m.version or "", m.alias or "", m.run_id or ""
             ).set(1)

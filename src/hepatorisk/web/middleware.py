@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any
 
-from hepatorisk.service.metrics import Metrics
+from hepatorisk.web.metrics import Metrics
 
 __all__ = ["ServiceMiddleware"]
 

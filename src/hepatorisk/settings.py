@@ -1,7 +1,9 @@
-"""Service settings: one typed object from the environment (prefix ``HEPATORISK_``) or a .env file.
+"""hepatorisk's one configuration: the service, its FHIR/CDS Hooks face, tracking and paths.
 
-Obtained through :func:`get_settings` (cached) and injected with ``Depends`` so tests override it;
-nothing is read at import time.
+Read once, from the environment (prefix ``HEPATORISK_``; the tracking server is MLflow's own
+``MLFLOW_TRACKING_URI``) or a .env file, through :func:`get_settings` (cached) or ``Settings(...)``
+in the CLI; the app keeps the object it was built with and hands it to its worker processes
+(:meth:`Settings.environment`). Nothing is read at import time.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ApiToken", "Settings", "get_settings"]
+__all__ = ["TRACKING_URI_VARIABLE", "ApiToken", "Settings", "get_settings"]
+
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"  # MLflow's own variable: one name for one thing
 
 
 class ApiToken(BaseModel):
@@ -37,13 +41,20 @@ class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HEPATORISK_", env_file=None, extra="ignore", env_nested_delimiter="__"
+        env_prefix="HEPATORISK_",
+        env_file=None,
+        extra="ignore",
+        env_nested_delimiter="__",
+        populate_by_name=True,
     )
 
     liver_model: str = "models:/hepatorisk-liver@champion"
     relapse_model: str = "models:/hepatorisk-relapse@champion"
-    mlflow_tracking_uri: str | None = Field(
-        default=None, description="MLflow tracking/registry URI for models:/ sources"
+    tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(TRACKING_URI_VARIABLE),
+        description="MLflow tracking/registry URI for models:/ sources (MLFLOW_TRACKING_URI); "
+        "unset: the embedded SQLite store in the working directory",
     )
     # JSON in the environment, e.g. '[{"caller": "ehr", "token": "..."}]'
     api_tokens: list[ApiToken] = Field(default_factory=list)
@@ -59,6 +70,9 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="poll the registry alias this often (0 = only on demand)"
     )
     top_drivers: int = Field(default=5, ge=1, le=50)
+    model_card_url: str | None = Field(
+        None, description="model card / documentation URL of CDS cards; default: this /docs"
+    )
 
     def environment(self) -> dict[str, str]:
         """These settings as ``HEPATORISK_*`` variables (secrets included), so that worker
@@ -69,7 +83,8 @@ class Settings(BaseSettings):
                 continue
             plain = _plain(value)
             text = plain if isinstance(plain, str) else json.dumps(plain)
-            env[f"{self.model_config['env_prefix']}{name.upper()}"] = text
+            key = f"{self.model_config['env_prefix']}{name.upper()}"
+            env[TRACKING_URI_VARIABLE if name == "tracking_uri" else key] = text
         return env
 
 

@@ -1,7 +1,7 @@
-"""Internal patient types: the model's patient record plus what the guideline rules read.
+"""The patient as the assessment reads it: the model's record columns and the liver panel.
 
-The API schemas (``schemas.py``) validate and convert into these; the library code
-(``assessment.py``) only sees these, so the HTTP contract can change without touching it.
+``AssessRequest`` (``request.py``) validates a caller's record and converts it into these; the
+assessment code only sees these, so a wire format (JSON API, FHIR) never reaches the models.
 """
 
 from __future__ import annotations

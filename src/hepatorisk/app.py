@@ -1,4 +1,8 @@
-"""The app factory: settings in, a FastAPI app out; models and audit log opened in ``lifespan``.
+"""The web service: settings in, a FastAPI app with both adapters' routers out.
+
+The JSON API (``hepatorisk.service``) and FHIR R4 / CDS Hooks (``hepatorisk.fhir``) are two
+routers over the same core (``hepatorisk.assessment``) and the same HTTP plumbing
+(``hepatorisk.web``): one dependency per assessment, one audit log, one error format each.
 
 ``create_app(settings)`` loads nothing at import or construction. In ``lifespan`` it opens the
 audit log and, unless models were handed in already loaded (``hepatorisk serve`` loads them first
@@ -17,17 +21,19 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from hepatorisk import __version__
+from hepatorisk import __version__, tracking
+from hepatorisk.assessment.audit import AuditLog
+from hepatorisk.assessment.model_pair import Loader, ModelPair, load_model_pair
+from hepatorisk.assessment.model_store import ModelStore
 from hepatorisk.clinical.monitoring import load_policy
-from hepatorisk.modeling.loading import load_model
-from hepatorisk.service.audit import AuditLog
-from hepatorisk.service.errors import install_error_handlers
-from hepatorisk.service.metrics import Metrics
-from hepatorisk.service.middleware import ServiceMiddleware
-from hepatorisk.service.models import Loader, ModelStore, ServedModels, load_served_models
-from hepatorisk.service.routes import api_router
-from hepatorisk.service.settings import Settings, get_settings
-from hepatorisk.service.state import ServiceState
+from hepatorisk.fhir.routes import router as fhir_router
+from hepatorisk.service.routes import router as json_router
+from hepatorisk.settings import Settings, get_settings
+from hepatorisk.tracking import load_versioned_model
+from hepatorisk.web.errors import install_error_handlers
+from hepatorisk.web.metrics import Metrics
+from hepatorisk.web.middleware import ServiceMiddleware
+from hepatorisk.web.state import ServiceState
 
 __all__ = ["create_app", "create_app_from_environment"]
 
@@ -47,9 +53,9 @@ DESCRIPTION = (
 def create_app(
     settings: Settings | None = None,
     *,
-    models: ServedModels | None = None,
+    models: ModelPair | None = None,
     audit: AuditLog | None = None,
-    loader: Loader = load_model,
+    loader: Loader = load_versioned_model,
 ) -> FastAPI:
     """Build the app; ``models``/``audit`` may be passed in already opened (as ``serve`` does)."""
     settings = settings or get_settings()
@@ -59,15 +65,12 @@ def create_app(
     store.on_swap.append(_freeze_heap)
     if models is not None:
         store.set(models)
-    state = ServiceState(store, load_policy(settings.policy_path), metrics, audit)
+    state = ServiceState(settings, store, load_policy(settings.policy_path), metrics, audit)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.mlflow_tracking_uri:
-            import mlflow
-
-            mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-            mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+        if settings.tracking_uri:
+            tracking.configure(settings.tracking_uri)
         if state.audit is None:
             state.audit = AuditLog(
                 settings.audit_db_url, settings.identifier_salt.get_secret_value()
@@ -86,8 +89,8 @@ def create_app(
         title="hepatorisk", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.service = state
-    app.state.settings = settings
-    app.include_router(api_router)
+    app.include_router(json_router)
+    app.include_router(fhir_router)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -100,7 +103,7 @@ def create_app(
     return app
 
 
-def _freeze_heap(_models: ServedModels) -> None:
+def _freeze_heap(_models: ModelPair) -> None:
     """Move everything alive now (libraries, models) out of the garbage collector's view: its
     full collections would otherwise walk those few hundred thousand objects, a 0.1-0.2 s pause
     every few batch requests."""
@@ -112,12 +115,9 @@ def create_app_from_environment() -> FastAPI:
     settings come from the ``HEPATORISK_*`` variables the parent set. It loads the models before
     returning, so a worker accepts no connection (its siblings take them) until it can answer."""
     settings = Settings()
-    if settings.mlflow_tracking_uri:
-        import mlflow
-
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    models = load_served_models(settings.liver_model, settings.relapse_model)
+    if settings.tracking_uri:
+        tracking.configure(settings.tracking_uri)
+    models = load_model_pair(settings.liver_model, settings.relapse_model)
     return create_app(settings, models=models)
 
 

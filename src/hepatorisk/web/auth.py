@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from fastapi import HTTPException, status
 
-from hepatorisk.service.settings import ApiToken
+from hepatorisk.settings import ApiToken
 
 __all__ = ["authenticate"]
 

@@ -1,0 +1,100 @@
+"""The assessment: both risks, their drivers, guideline flags, monitoring and dose what-ifs.
+
+Pure library code: ``PatientInput``s and a ``ModelPair`` in, ``Assessment`` dataclasses out,
+vectorised over patients so that a batch costs one feature build and one model call per model
+(the what-if records ride along with the patients).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hepatorisk.assessment.drivers import top_drivers
+from hepatorisk.assessment.flags import guideline_flags
+from hepatorisk.assessment.inputs import PatientInput, record_columns
+from hepatorisk.assessment.model_pair import ModelPair, model_ref
+from hepatorisk.assessment.results import (
+    OUTCOME_TEXT,
+    Assessment,
+    Driver,
+    Outcome,
+    Prediction,
+    Risk,
+)
+from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios
+from hepatorisk.clinical import dili
+from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
+from hepatorisk.tracking import VersionedModel
+
+__all__ = ["assess", "predict"]
+
+
+def assess(
+    models: ModelPair,
+    patients: Sequence[PatientInput],
+    policy: Policy,
+    *,
+    top: int = 5,
+    explain: bool = True,
+) -> list[Assessment]:
+    """Assess every patient: per model, one feature build for the patients and their what-ifs."""
+    scenarios = dose_scenarios(patients, policy)
+    n = len(patients)
+    columns = record_columns([*patients, *(s for _, _, s in scenarios)])
+    risks: dict[str, list[Risk]] = {}
+    what_if: dict[str, np.ndarray] = {}
+    for outcome, model in models.items():
+        bundle = model.bundle
+        if explain:
+            c, what_if[outcome] = bundle.explain_then_predict(columns, n)
+            probs, drivers = c.probability, top_drivers(bundle, c, top, outcome, columns)
+        else:
+            p = bundle.predict_proba(columns)
+            probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
+        risks[outcome] = _risks(outcome, model, probs, drivers, policy)
+    by_patient: dict[int, list[Scenario]] = {}
+    for j, (i, label, changed) in enumerate(scenarios):
+        by_patient.setdefault(i, []).append((j, label, changed))
+    out = []
+    for i, patient in enumerate(patients):
+        flags = guideline_flags(patient.liver)
+        liver, relapse = risks["liver"][i], risks["relapse"][i]
+        alt_ast_3x = max(patient.liver.alt_xuln, patient.liver.ast_xuln or 0) > dili.ALT_EVENT_XULN
+        monitoring = monitoring_schedule(liver.band, alt_ast_3x, policy)
+        benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
+        out.append(Assessment([liver, relapse], flags, monitoring, benefit))
+    return out
+
+
+def predict(
+    models: ModelPair, patients: Sequence[PatientInput], policy: Policy
+) -> list[list[Prediction]]:
+    """Both calibrated risks and their bands, nothing else: the prediction-only path."""
+    columns = record_columns(patients)
+    per_model = []
+    for outcome, model in models.items():
+        ref, cuts = model_ref(model), policy.bands[outcome]
+        per_model.append(
+            [
+                Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref)
+                for p in map(float, model.bundle.predict_proba(columns))
+            ]
+        )
+    return [[predictions[i] for predictions in per_model] for i in range(len(patients))]
+
+
+def _risks(
+    outcome: Outcome,
+    model: VersionedModel,
+    probabilities: np.ndarray,
+    drivers: Sequence[list[Driver]],
+    policy: Policy,
+) -> list[Risk]:
+    """One model's risks: probability, its band under the policy, the model, the drivers."""
+    ref, cuts = model_ref(model), policy.bands[outcome]
+    return [
+        Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, d)
+        for p, d in zip(probabilities, drivers, strict=True)
+    ]

@@ -1,0 +1,186 @@
+"""What an assessment returns: plain dataclasses that are also the API's response contract.
+
+Each field is written once, here: the JSON API serialises these dataclasses as they are and
+documents them (pydantic reads the ``Field`` metadata), and the FHIR adapter reads the same
+attributes. Dose what-ifs are the models' associations, not causal effects, and say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from hepatorisk.clinical.ctcae import CtcaeGrade
+from hepatorisk.clinical.monitoring import MonitoringSchedule
+from hepatorisk.clinical.stopping_rules import RuleResult
+
+__all__ = [
+    "DISCLAIMER",
+    "NOT_PROVIDED",
+    "OUTCOME_TEXT",
+    "WHAT_IF_NOTE",
+    "Assessment",
+    "BenefitHarm",
+    "DoseScenario",
+    "Driver",
+    "FeatureContribution",
+    "GroupContribution",
+    "GuidelineFlags",
+    "ModelExplanation",
+    "ModelRef",
+    "Outcome",
+    "Prediction",
+    "Risk",
+]
+
+Outcome = Literal["liver", "relapse"]
+
+DISCLAIMER = (
+    "Decision support only: hepatorisk's outputs inform, and never replace, a clinician's "
+    "judgement. Models were trained on a synthetic cohort."
+)
+OUTCOME_TEXT = {
+    "liver": "ALT above 3x ULN at a liver test by week 12 (CTCAE v5 grade 2 or more)",
+    "relapse": "return to opioid use by week 12 (4 consecutive positive or missing weekly "
+    "urine screens, CTN-0094 definition)",
+}
+WHAT_IF_NOTE = (
+    "Model associations, not causal effects: how the models' predictions move when only the "
+    "daily dose is changed in this record. They do not show what would happen if the dose "
+    "were changed; discuss any change with the patient."
+)
+NOT_PROVIDED = " (not provided: the model's contribution for a missing value)"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which registered model answered."""
+
+    name: str
+    version: str | None
+    alias: str | None
+    run_id: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Driver:
+    """One clinical variable's contribution to a risk, in numbers and in words."""
+
+    variable: str
+    label: Annotated[str, Field(description="plain-word name of the clinical variable")]
+    direction: Literal["raises", "lowers"]
+    log_odds: Annotated[
+        float, Field(description="exact SHAP contribution, calibrated log-odds scale")
+    ]
+    probability_points: Annotated[
+        float, Field(description="share of the probability move, in points")
+    ]
+    text: str
+    # False when the request gave none of the variable's inputs: the contribution is then the
+    # model's for a missing value, and "injects drugs lowers the risk" must not be read as
+    # "does not inject".
+    provided: Annotated[
+        bool,
+        Field(
+            description="false when the request gave none of this variable's inputs: the "
+            "contribution is the model's for a missing value, not a statement about the patient"
+        ),
+    ] = True
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One calibrated risk and its band under the service's policy."""
+
+    outcome: Outcome
+    description: str
+    probability: Annotated[float, Field(ge=0, le=1, description="calibrated probability")]
+    band: str
+    model: ModelRef
+
+
+@dataclass(frozen=True)
+class Risk(Prediction):
+    """A prediction with the clinical variables that drive it most."""
+
+    drivers: list[Driver]
+
+
+@dataclass(frozen=True)
+class GuidelineFlags:
+    ctcae: Annotated[
+        list[CtcaeGrade], Field(description="CTCAE v5.0 grades (abnormal-baseline rule applied)")
+    ]
+    r_ratio: Annotated[float, Field(description="(ALT/ULN)/(ALP/ULN)")]
+    injury_pattern: Literal["hepatocellular", "mixed", "cholestatic"] | None
+    hys_law: Annotated[bool, Field(description="Hy's law laboratory criteria met in these labs")]
+    stopping_rules: Annotated[list[RuleResult], Field(description="FDA 2009 DILI stopping rules")]
+    stop_recommended: bool
+
+
+@dataclass(frozen=True)
+class DoseScenario:
+    label: str
+    dose_g_day: float
+    liver_probability: float
+    relapse_probability: float
+    liver_change_points: float
+    relapse_change_points: float
+
+
+@dataclass(frozen=True)
+class BenefitHarm:
+    current_dose_g_day: float
+    liver_probability: float
+    relapse_probability: float
+    scenarios: list[DoseScenario]
+    note: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Both risks with their drivers, the guideline flags, monitoring and the dose what-ifs."""
+
+    risks: list[Risk]
+    flags: GuidelineFlags
+    monitoring: MonitoringSchedule
+    benefit_harm: BenefitHarm
+
+
+@dataclass(frozen=True)
+class FeatureContribution:
+    feature: str
+    label: str
+    value: float | str | None
+    log_odds: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class GroupContribution:
+    variable: str
+    label: str
+    members: list[str]
+    log_odds: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class ModelExplanation:
+    """Every input's exact contribution to one model's answer, and the same by variable."""
+
+    outcome: Outcome
+    model: ModelRef
+    base_log_odds: Annotated[float, Field(description="calibrated log-odds of the average patient")]
+    base_probability: float
+    log_odds: Annotated[float, Field(description="base_log_odds + sum of contributions.log_odds")]
+    probability: float
+    contributions: Annotated[
+        list[FeatureContribution], Field(description="every model input, exact TreeSHAP")
+    ]
+    grouped: Annotated[
+        list[GroupContribution], Field(description="the same, summed by clinical variable")
+    ]

@@ -1,0 +1,87 @@
+"""Error responses: a 422 that names the field and what is allowed; never a 500 for bad input.
+
+Validation errors never echo long strings and are never logged with their input, so a patient
+identifier typed into a wrong field cannot reach the logs. ``openapi.py`` documents these bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from hepatorisk.exceptions import DataContractError
+from hepatorisk.web.openapi import document_errors
+
+__all__ = ["describe_error", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_ALLOWED_KEYS = {
+    "ge": ">= {}",
+    "gt": "> {}",
+    "le": "<= {}",
+    "lt": "< {}",
+    "expected": "one of {}",
+    "max_length": "at most {} items/characters",
+    "min_length": "at least {} items/characters",
+}
+
+
+def _request_id(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+def describe_error(err: dict[str, Any]) -> dict[str, Any]:
+    """One validation error as {field, problem, allowed, got}."""
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    ctx = err.get("ctx") or {}
+    allowed = [t.format(ctx[k]) for k, t in _ALLOWED_KEYS.items() if k in ctx]
+    got = err.get("input")
+    if not isinstance(got, int | float | bool) or err.get("type") == "extra_forbidden":
+        got = None
+    message = str(err.get("msg", "invalid"))
+    if err.get("type") == "extra_forbidden":
+        message = "unknown field (not part of the request schema)"
+    if err.get("type") == "missing":
+        message = "required field is missing"
+    return {
+        "field": ".".join(loc) or "body",
+        "problem": message,
+        "allowed": " and ".join(allowed) or None,
+        "got": got,
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    document_errors(app)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [describe_error(e) for e in exc.errors()]
+        return JSONResponse(
+            {"detail": errors, "request_id": _request_id(request)},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(DataContractError)
+    async def _contract(request: Request, exc: DataContractError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": [{"field": "body", "problem": str(exc), "allowed": None, "got": None}],
+                "request_id": _request_id(request),
+            },
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        rid = _request_id(request)
+        log.error("request %s failed: %s", rid, type(exc).__name__)
+        return JSONResponse(
+            {"detail": "internal error; quote the request id to the operators", "request_id": rid},
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
