@@ -2,7 +2,8 @@
 
 For every operation: the statuses its dependency tree can answer (each dependency ``declares``
 them, ``deps.py``), the 400/413/422 of a request body or parameters, the 404 of a path parameter,
-the route's own documented statuses, and the 500 of the app-wide handler; each with the body it
+the route's own documented statuses, and the 500 of the app-wide handler (routes that call
+anything); each with the body it
 really has: the project's ``{field, problem, allowed, got}`` 422, ``{detail, request_id}``
 elsewhere, or a FHIR OperationOutcome where the route class answers in FHIR
 (``DocumentedRoute.outcome_statuses``). ``tests/web/test_openapi_statuses.py`` produces every
@@ -128,7 +129,9 @@ def _api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
 
 def error_statuses(route: APIRoute, operation: dict[str, Any]) -> set[int]:
     """Every error status this operation can answer."""
-    codes = {500} | _declared(route.dependant)
+    codes = _declared(route.dependant)
+    if route.dependant.dependencies or route.body_field is not None:
+        codes |= {500}  # the app-wide handler's, for anything the route calls that fails
     if "requestBody" in operation:
         codes |= {413}
         if route.body_field is not None:

@@ -1,0 +1,173 @@
+"""The OpenAPI document against the answers: for every operation and every error status the
+document lists, a request that really produces that status, with a body valid against the
+schema documented for it (checked by jsonschema-rs, not by the project's own models).
+
+A documented status no request can produce fails here (the document promises too much); a
+status produced but not documented fails the schemathesis fuzzing (``test_fuzz_openapi.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from fhir_support import example
+from service_support import ADMIN, AUTH, TestClient, patient, running
+
+from hepatorisk.app import create_app
+from hepatorisk.assessment.model_pair import load_model_pair
+from hepatorisk.fhir.cds_hooks import SERVICE_ID
+from hepatorisk.settings import Settings
+from hepatorisk.web.deps import get_state
+
+FHIR = "application/fhir+json"
+HOOK = f"/cds-services/{SERVICE_ID}"
+FEEDBACK = f"{HOOK}/feedback"
+
+
+def _feedback() -> dict[str, Any]:
+    return {
+        "feedback": [
+            {"card": str(uuid.uuid4()), "outcome": "accepted",
+             "outcomeTimestamp": "2026-11-26T10:01:00Z"},
+        ]
+    }  # fmt: skip
+
+
+def valid_request(method: str, path: str) -> dict[str, Any]:
+    """A request the operation answers with success: body, headers, path."""
+    json_bodies = {
+        "/v1/assess": patient(),
+        "/v1/predict": patient(),
+        "/v1/explain": patient(),
+        "/v1/assess/batch": {"patients": [patient()]},
+        HOOK: example("cds_hooks_patient_view.json"),
+        "/cds-services/{service_id}/feedback": _feedback(),
+    }
+    request: dict[str, Any] = {"method": method, "url": path, "headers": dict(AUTH)}
+    if path.startswith("/v1/admin"):
+        request["headers"] = dict(ADMIN)
+    if path == "/fhir/RiskAssessment/$assess":
+        request["json"] = example("fhir_bundle_kratom_patient.json")
+        request["headers"]["Content-Type"] = FHIR
+    elif path in json_bodies:
+        request["json"] = json_bodies[path]
+    request["url"] = path.replace("{service_id}", SERVICE_ID)
+    return request
+
+
+def failing(status: int, method: str, path: str) -> dict[str, Any]:
+    """A request that produces ``status`` on this operation (on the client ``client_for``)."""
+    r = valid_request(method, path)
+    if status == 401:
+        r["headers"].pop("Authorization")
+    elif status == 400:  # a body that is not JSON (or not UTF-8)
+        r.pop("json", None)
+        r["content"] = b'{"patients": "\xff"}'
+        r["headers"].setdefault("Content-Type", "application/json")
+    elif status == 404:
+        r["url"] = r["url"].replace(SERVICE_ID, "no-such-service")
+    elif status == 412:  # a FHIR server to ask, and no liver labs in the prefetch
+        r["json"] = copy.deepcopy(r["json"])
+        r["json"]["fhirServer"] = "https://ehr.example.org/fhir"
+        del r["json"]["prefetch"]["liverLabs"]
+    elif status == 413:
+        r.pop("json", None)
+        r["content"] = b" " * 5_000
+        r["headers"].setdefault("Content-Type", "application/json")
+    elif status == 415:
+        r.pop("json", None)
+        r["content"] = b"ALT 48 U/L"
+        r["headers"]["Content-Type"] = "text/plain"
+    elif status == 422:
+        if r.get("json") is None:
+            r["params"] = {"wait": "perhaps"}
+        elif path == "/fhir/RiskAssessment/$assess":
+            r["json"] = {"resourceType": "Bundle", "type": "collection", "entry": []}
+        else:
+            r["json"] = {"unexpected": 1}
+    return r
+
+
+@pytest.fixture(scope="module")
+def clients(model_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """live: ready; cold: models and audit log not open (no lifespan); small: a 1 kB body
+    limit; broken: every dependency fails unexpectedly."""
+    from service_support import make_settings
+
+    settings: Settings = make_settings(model_dirs, tmp_path_factory.mktemp("statuses"))
+    small = settings.model_copy(update={"max_body_bytes": 1_000})
+    with running(settings) as live:
+        models = load_model_pair(settings.liver_model, settings.relapse_model)
+        broken_app = create_app(settings, models=models)
+
+        async def broken_state() -> Any:
+            raise RuntimeError("injected failure")
+
+        broken_app.dependency_overrides[get_state] = broken_state
+        yield {
+            "live": live,
+            "cold": TestClient(create_app(settings)),
+            "small": TestClient(create_app(small)),
+            "broken": TestClient(broken_app, raise_server_exceptions=False),
+        }
+
+
+def client_for(status: int) -> str:
+    return {503: "cold", 413: "small", 500: "broken"}.get(status, "live")
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return [
+        (method, path, int(code))
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for code in operation["responses"]
+        if int(code) >= 400
+    ]
+
+
+def test_every_route_documents_its_error_statuses(clients):
+    document = clients["live"].app.openapi()
+    statuses = {(m, p): {c for mm, pp, c in _operations(document) if (mm, pp) == (m, p)}
+                for m, p, _ in _operations(document)}  # fmt: skip
+    assert statuses["post", "/v1/assess"] == {400, 401, 413, 422, 500, 503}
+    assert statuses["post", "/v1/predict"] == {400, 401, 413, 422, 500, 503}
+    assert statuses["post", "/v1/assess/batch"] == {400, 401, 413, 422, 500, 503}
+    assert statuses["post", "/fhir/RiskAssessment/$assess"] == {400, 401, 413, 415, 422, 500, 503}
+    assert statuses["post", HOOK] == {400, 401, 412, 413, 422, 500, 503}
+
+
+def test_every_documented_error_is_answered_as_documented(clients):
+    document = clients["live"].app.openapi()
+    operations = _operations(document)
+    assert len(operations) > 40
+    for method, path, status in operations:
+        request = failing(status, method, path)
+        if status == 422 and path == HOOK:  # both formats: the hook's own and the mapping's
+            variants = [request, _cds_mapping_error(method, path)]
+        else:
+            variants = [request]
+        for r in variants:
+            response = clients[client_for(status)].request(**r)
+            where = f"{method.upper()} {path} -> {status}"
+            assert response.status_code == status, f"{where}: got {response.status_code}"
+            media = response.headers["content-type"].split(";")[0]
+            content = document["paths"][path][method]["responses"][str(status)]["content"]
+            assert media in content, f"{where}: {media} not documented ({sorted(content)})"
+            schema = {**content[media]["schema"], "components": document["components"]}
+            errors = [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(
+                response.json())]  # fmt: skip
+            assert not errors, f"{where}: body not as documented: {errors[:3]}"
+
+
+def _cds_mapping_error(method: str, path: str) -> dict[str, Any]:
+    r = valid_request(method, path)
+    r["json"] = copy.deepcopy(r["json"])
+    del r["json"]["prefetch"]["patient"]
+    return r
