@@ -7,6 +7,8 @@ All inputs are multiples of the upper limit of normal (x ULN).
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 
 __all__ = [
@@ -35,7 +37,8 @@ HYS_ALP_BELOW_XULN = 2.0
 def r_ratio(alt_xuln: np.ndarray, alp_xuln: np.ndarray) -> np.ndarray:
     """The R ratio at injury onset: which of hepatocellular or cholestatic damage dominates."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray(alt_xuln, dtype=float) / np.asarray(alp_xuln, dtype=float)
+        ratio: np.ndarray = np.asarray(alt_xuln, dtype=float) / np.asarray(alp_xuln, dtype=float)
+    return ratio
 
 
 def injury_pattern(r: np.ndarray) -> np.ndarray:
@@ -49,8 +52,18 @@ def injury_pattern(r: np.ndarray) -> np.ndarray:
     return out
 
 
-def hys_law(alt_xuln: np.ndarray, bilirubin_xuln: np.ndarray, alp_xuln: np.ndarray) -> np.ndarray:
-    """Hy's law laboratory criteria met in the same draw (other causes are a clinician's call)."""
+@overload
+def hys_law(alt_xuln: float, bilirubin_xuln: float, alp_xuln: float) -> np.bool_: ...
+@overload
+def hys_law(
+    alt_xuln: np.ndarray, bilirubin_xuln: np.ndarray, alp_xuln: np.ndarray
+) -> np.ndarray: ...
+def hys_law(
+    alt_xuln: np.ndarray | float, bilirubin_xuln: np.ndarray | float, alp_xuln: np.ndarray | float
+) -> np.ndarray | np.bool_:
+    """Hy's law laboratory criteria met in the same draw (other causes are a clinician's call).
+
+    Element-wise: arrays give an array of flags, one patient's values give one flag."""
     return (
         (np.asarray(alt_xuln) >= ALT_EVENT_XULN)
         & (np.asarray(bilirubin_xuln) > HYS_BILIRUBIN_ABOVE_XULN)

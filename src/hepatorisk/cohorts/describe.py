@@ -7,6 +7,7 @@ only dispatches on the folder's manifest and renders the result as text or JSON.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ def describe_cohort(directory: Path) -> Description:
             f"known kinds: {', '.join(sorted(DESCRIBERS))}"
         )
     module, function = target.split(":")
-    return getattr(importlib.import_module(module), function)(directory)
+    describer: Callable[[Path], Description] = getattr(importlib.import_module(module), function)
+    return describer(directory)
 
 
 def _fmt(x: float) -> str:

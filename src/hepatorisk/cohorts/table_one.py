@@ -33,7 +33,8 @@ def weighted_quantile(values: np.ndarray, q: Sequence[float], weights: np.ndarra
     order = np.argsort(values)
     v, w = values[order], weights[order]
     cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cdf, v)
+    quantiles: np.ndarray = np.interp(q, cdf, v)
+    return quantiles
 
 
 def table_one(
@@ -79,10 +80,10 @@ def _rows(
     if var.kind == "binary":
         cells = []
         for _, g in groups:
-            values = g[var.column].astype("boolean")
-            known = values.notna().to_numpy()
+            flags = g[var.column].astype("boolean")
+            known = flags.notna().to_numpy()
             w = _weights(g, weights)[known]
-            hits = values[known].to_numpy(dtype=bool)
+            hits = flags[known].to_numpy(dtype=bool)
             share = (w * hits).sum() / w.sum() if known.any() else np.nan
             cells.append(f"{int(hits.sum()):,} ({100 * share:.1f}%)")
         return {f"{var.label}, n (%)": cells}
@@ -91,10 +92,10 @@ def _rows(
     for level in levels:
         cells = []
         for _, g in groups:
-            values = g[var.column].astype("string")
-            known = values.notna().to_numpy()
+            text = g[var.column].astype("string")
+            known = text.notna().to_numpy()
             w = _weights(g, weights)[known]
-            hits = (values[known] == level).to_numpy(dtype=bool)
+            hits = (text[known] == level).to_numpy(dtype=bool)
             share = (w * hits).sum() / w.sum() if known.any() else np.nan
             cells.append(f"{int(hits.sum()):,} ({100 * share:.1f}%)")
         out[f"{var.label}: {level}, n (%)"] = cells

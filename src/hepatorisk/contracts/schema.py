@@ -18,6 +18,8 @@ from hepatorisk.exceptions import DataContractError
 __all__ = ["Column", "TableSchema"]
 
 Kind = Literal["int", "float", "bool", "category", "str"]
+# The dtype names Column.dtype returns (category columns return a CategoricalDtype instead).
+DtypeName = Literal["Int64", "int64", "float64", "boolean", "bool", "string"]
 _SHOWN_ROWS = 5
 
 
@@ -39,7 +41,7 @@ class Column:
             raise ValueError(f"category column {self.name!r} needs its allowed values")
 
     @property
-    def dtype(self) -> object:
+    def dtype(self) -> DtypeName | pd.CategoricalDtype:
         """The pandas dtype a valid column is stored with."""
         if self.kind == "int":
             return "Int64" if self.nullable else "int64"

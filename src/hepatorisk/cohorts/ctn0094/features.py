@@ -157,7 +157,7 @@ def entry_features(raw: RawTables, patients: pd.DataFrame) -> pd.DataFrame:
     for what, name in TLFB_GROUPS.items():
         counts = days[days.index.get_level_values("what") == what].droplevel("what")
         values = who.map(counts).fillna(0).astype("Int64")
-        out[f"tlfb_{name}_days"] = values.where(interviewed, pd.NA)
+        out[f"tlfb_{name}_days"] = values.where(interviewed)  # not interviewed: <NA>
 
     uds = raw.uds[raw.uds["when"] <= raw.uds["who"].map(rand_day)]
     for what, name in UDS_DRUGS.items():

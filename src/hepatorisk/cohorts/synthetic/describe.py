@@ -96,7 +96,7 @@ def cohort_targets(cohort: SyntheticCohort) -> list[Target]:
     relapse24 = o["relapse_24w"].to_numpy(dtype=bool)
     early = _first_weeks_pattern(v, o, weeks=3)
 
-    def share(mask: np.ndarray) -> float:
+    def share(mask: np.ndarray | pd.Series) -> float:
         return float(np.mean(mask)) if len(mask) else float("nan")
 
     return [
@@ -260,7 +260,9 @@ def cohort_targets(cohort: SyntheticCohort) -> list[Target]:
     ]
 
 
-def _first_weeks_pattern(visits: pd.DataFrame, outcomes: pd.DataFrame, weeks: int) -> dict:
+def _first_weeks_pattern(
+    visits: pd.DataFrame, outcomes: pd.DataFrame, weeks: int
+) -> dict[str, float]:
     """Relapse by week 12 among patients whose first ``weeks`` screens were all negative,
     and among those whose were all positive or missing (Luo 2023's contrast)."""
     early = visits[(visits["week"] >= 1) & (visits["week"] <= weeks)]
@@ -275,5 +277,7 @@ def _first_weeks_pattern(visits: pd.DataFrame, outcomes: pd.DataFrame, weeks: in
 
 
 def _auroc(y: pd.Series, p: pd.Series) -> float:
-    y = y.to_numpy(dtype=bool)
-    return float(roc_auc_score(y, p.to_numpy(dtype=float))) if 0 < y.sum() < len(y) else np.nan
+    labels = y.to_numpy(dtype=bool)
+    if not 0 < labels.sum() < len(labels):
+        return np.nan
+    return float(roc_auc_score(labels, p.to_numpy(dtype=float)))

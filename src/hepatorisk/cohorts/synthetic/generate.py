@@ -94,7 +94,10 @@ def load_cohort(directory: Path) -> SyntheticCohort:
             f"{config_path}: not a generator configuration this version can read "
             f"({str(exc).splitlines()[0]}); regenerate the cohort"
         ) from None
-    return SyntheticCohort(**tables, config=config, seed=int(manifest.extra["seed"]))
+    seed = manifest.extra.get("seed")
+    if not isinstance(seed, int):
+        raise DataContractError(f"{directory}: cohort.json has no integer 'seed'; regenerate it")
+    return SyntheticCohort(**tables, config=config, seed=seed)
 
 
 def generate_cohort(patients: int, *, seed: int, config: GeneratorConfig) -> SyntheticCohort:
@@ -236,5 +239,7 @@ def _visits(
     return pd.DataFrame(frame)
 
 
-def _finite_or_na(values: np.ndarray) -> pd.arrays.IntegerArray:
-    return pd.array(np.where(np.isfinite(values), values, np.nan), dtype="Float64").astype("Int64")
+def _finite_or_na(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Whole numbers as an Int64 array, <NA> where ``values`` is not finite."""
+    floats = pd.array(np.where(np.isfinite(values), values, np.nan), dtype="Float64")
+    return floats.astype(pd.Int64Dtype())

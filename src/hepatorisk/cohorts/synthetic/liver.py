@@ -24,7 +24,7 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from hepatorisk.clinical import dili
-from hepatorisk.cohorts.synthetic.params import GeneratorConfig, Injury
+from hepatorisk.cohorts.synthetic.params import GeneratorConfig, Injury, LogNormal
 from hepatorisk.cohorts.synthetic.population import Baseline, nafld_posterior
 
 __all__ = [
@@ -44,7 +44,11 @@ def gauss_hermite_normal(nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def level_at(
-    peak: np.ndarray, onset_week: np.ndarray, stop_week: np.ndarray, week: int, half_life: float
+    peak: np.ndarray,
+    onset_week: np.ndarray | float,
+    stop_week: np.ndarray | float,
+    week: np.ndarray | int,
+    half_life: float,
 ) -> np.ndarray:
     """Multiple of ULN at ``week`` of an elevation that plateaus at ``peak`` from ``onset_week``
     until ``stop_week`` (exposure ends), then halves every ``half_life`` weeks; 0 before onset."""
@@ -126,7 +130,8 @@ def detection_curves(config: GeneratorConfig) -> DetectionCurves:
             exceed = norm.cdf((np.log(levels) - threshold) / sigma)
         exceed = np.where(levels > 0, exceed, 0.0)
         none_yet = np.cumprod(1.0 - exceed, axis=2)
-        return 1.0 - np.einsum("w,m,wmk->k", onset_pmf, g, none_yet)
+        detected: np.ndarray = 1.0 - np.einsum("w,m,wmk->k", onset_pmf, g, none_yet)
+        return detected
 
     return DetectionCurves(
         lab_weeks=labs.astype(int),
@@ -194,8 +199,9 @@ def simulate_liver(
     inj, fl = liver.kratom_injury, liver.background_flare
     sigma = liver.lab_variation_sd_log
 
-    def lognormal(dist: object, size: int) -> np.ndarray:
-        return dist.median * np.exp(dist.sd_log * rng.standard_normal(size))  # type: ignore[attr-defined]
+    def lognormal(dist: LogNormal, size: int) -> np.ndarray:
+        draws: np.ndarray = dist.median * np.exp(dist.sd_log * rng.standard_normal(size))
+        return draws
 
     z = rng.standard_normal(n)
     p_react = expit(_reaction_logit(base, nafld, config) + liver.susceptibility_sd * z)

@@ -160,7 +160,7 @@ def _lab_log_mean(
     nafld: np.ndarray | int,
     config: GeneratorConfig,
 ) -> np.ndarray:
-    c = getattr(config.labs, f"{name}_log_median")
+    c: dict[str, float] = getattr(config.labs, f"{name}_log_median")
     return (
         np.where(male, c["male"], c["female"])
         + c["hcv"] * hcv

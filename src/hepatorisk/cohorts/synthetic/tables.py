@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from hepatorisk.contracts import Column as C  # noqa: N817 - a table of columns reads better
 from hepatorisk.contracts import TableSchema
 
 __all__ = ["LATENT", "OUTCOMES", "PATIENTS", "TABLES", "VISITS"]
 
-_YES_NO = "bool"
+_YES_NO: Final = "bool"
 _UDS = ("positive", "negative", "missing")
 _PATTERNS = ("hepatocellular", "mixed", "cholestatic")
 
