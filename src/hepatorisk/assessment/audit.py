@@ -184,13 +184,15 @@ class AuditLog:
                     conn = conn or self.engine.connect()
                     _insert(conn, [row for rows, _ in batch for row in rows])
                 except Exception:
-                    conn = _discard(conn)
+                    _discard(conn)
+                    conn = None  # the next attempt connects anew
                     for rows, done in batch:
                         try:
                             conn = conn or self.engine.connect()
                             _insert(conn, rows)
                         except Exception as exc:
-                            conn = _discard(conn)
+                            _discard(conn)
+                            conn = None
                             done.set_exception(exc)
                         else:
                             done.set_result(None)

@@ -7,7 +7,7 @@ is the model's for a missing value, not a statement about the patient.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -48,7 +48,7 @@ def top_drivers(
             if lo == 0:
                 continue
             pp, provided = float(points[row, j]), given(row, names[j])
-            direction = "raises" if lo > 0 else "lowers"
+            direction: Literal["raises", "lowers"] = "raises" if lo > 0 else "lowers"
             text = f"{labels[j]} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
             text += "" if provided else NOT_PROVIDED
             drivers.append(Driver(names[j], labels[j], direction, lo, pp, text, provided))

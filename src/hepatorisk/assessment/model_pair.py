@@ -53,7 +53,7 @@ def model_ref(model: VersionedModel) -> ModelRef:
 
 def load_model_pair(liver: str, relapse: str, loader: Loader = load_versioned_model) -> ModelPair:
     """Load both models or raise ``DataSourceError`` naming the one that failed and why."""
-    loaded = {}
+    loaded: dict[str, VersionedModel] = {}
     for outcome, source in (("liver", liver), ("relapse", relapse)):
         try:
             model = loader(source)
@@ -70,4 +70,4 @@ def load_model_pair(liver: str, relapse: str, loader: Loader = load_versioned_mo
                 f"{', '.join(missing)}; serve a model trained on the patient record"
             )
         loaded[outcome] = model
-    return ModelPair(**loaded)
+    return ModelPair(loaded["liver"], loaded["relapse"])

@@ -32,8 +32,8 @@ Product = _levels("kratom_product")
 
 class Demographics(_Strict):
     age: int = _ranged("age")
-    sex: Sex  # type: ignore[valid-type]
-    race_ethnicity: Race | None = None  # type: ignore[valid-type]
+    sex: Sex  # type: ignore[valid-type]  # Literal of the contract
+    race_ethnicity: Race | None = None  # type: ignore[valid-type]  # Literal of the contract
     bmi: float | None = _ranged("bmi", default=None)
     diabetes: bool | None = None
 
@@ -45,12 +45,12 @@ class Hepatitis(_Strict):
 
 
 class OpioidUse(_Strict):
-    primary_opioid: Opioid | None = None  # type: ignore[valid-type]
+    primary_opioid: Opioid | None = None  # type: ignore[valid-type]  # Literal of the contract
     heroin_days_30: int | None = _ranged("heroin_days_30", default=None)
     injection_drug_use: bool | None = None
     cocaine_use: bool | None = None
     prior_treatments: int | None = _ranged("prior_treatments", default=None)
-    recent_opioid_urine_screen: Screen | None = None  # type: ignore[valid-type]
+    recent_opioid_urine_screen: Screen | None = None  # type: ignore[valid-type]  # Literal of the contract
 
 
 class Social(_Strict):
@@ -59,7 +59,9 @@ class Social(_Strict):
 
 
 class Treatment(_Strict):
-    moud: Moud = Field(description="medication for OUD")  # type: ignore[valid-type]
+    moud: Moud = Field(  # type: ignore[valid-type]  # a Literal built from the contract
+        description="medication for OUD"
+    )
     cows: int | None = _ranged("cows_entry", default=None)
     craving: float | None = _ranged("craving_entry", default=None)
 
@@ -76,7 +78,7 @@ def _no_dose_without_product_schema(schema: dict[str, Any]) -> None:
 class Kratom(_Strict):
     model_config = ConfigDict(json_schema_extra=_no_dose_without_product_schema)
 
-    product: Product  # type: ignore[valid-type]
+    product: Product  # type: ignore[valid-type]  # Literal of the contract
     dose_g_day: float = _ranged("kratom_dose_g_day")
     mitragynine_mg_per_g: float | None = _ranged("mitragynine_mg_per_g", default=None)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
@@ -69,7 +69,9 @@ def assessment_card(
     liver, relapse = risks["liver"], risks["relapse"]
     critical = a.flags.stop_recommended or a.flags.hys_law
     warn = "high" in (liver.band, relapse.band) or a.monitoring.retest_within_days is not None
-    indicator = "critical" if critical else "warning" if warn else "info"
+    indicator: Literal["info", "warning", "critical"] = (
+        "critical" if critical else "warning" if warn else "info"
+    )
     summary = (
         f"Kratom liver risk {liver.probability:.0%} ({liver.band}), relapse "
         f"{relapse.probability:.0%} ({relapse.band}) by week 12"

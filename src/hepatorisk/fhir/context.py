@@ -52,7 +52,9 @@ class ClinicalContext:
     sources: dict[str, str] = field(default_factory=dict)  # AssessRequest field -> FHIRPath
 
 
-def read_medication(entry: Entry, ctx: ClinicalContext, media: dict[str, Entry], issues: Issues):
+def read_medication(
+    entry: Entry, ctx: ClinicalContext, media: dict[str, Entry], issues: Issues
+) -> None:
     """One MedicationStatement into ``ctx`` (kratom, MOUD, co-medication flags)."""
     r = entry.resource
     ctx.medication_list = True
@@ -231,7 +233,7 @@ def read_other_observation(entry: Entry, ctx: ClinicalContext, issues: Issues) -
     if BMI_LOINC in codes and q.get("value") is not None:
         ctx.bmi, ctx.sources["demographics.bmi"] = float(q["value"]), entry.at("valueQuantity")
     elif AUDIT_C_LOINC in codes and (q.get("value") is not None or "valueInteger" in r):
-        ctx.audit_c = int(q.get("value", r.get("valueInteger")))
+        ctx.audit_c = int(q["value"] if q.get("value") is not None else r["valueInteger"])
         ctx.sources["alcohol_audit_c"] = entry.at("value[x]")
     elif codes & {HCV_AB_LOINC, HBSAG_LOINC}:
         result = _presence(r)

@@ -8,7 +8,7 @@ mapping errors and the 412 are OperationOutcomes and the rest keeps the service'
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -60,7 +60,7 @@ class CdsRoute(DocumentedRoute):
     outcome_statuses = frozenset({412})
     either_format = frozenset({422})  # the hook request's own validation answers in JSON
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
@@ -78,7 +78,7 @@ class FhirRoute(DocumentedRoute):
 
     outcome_statuses = frozenset({400, 401, 403, 404, 415, 422, 503})
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:

@@ -23,7 +23,7 @@ from hepatorisk.fhir.context import (
     read_medication,
     read_other_observation,
 )
-from hepatorisk.fhir.issues import Issues
+from hepatorisk.fhir.issues import Issues, Severity
 from hepatorisk.fhir.labs import LabPoint, lab_points, loinc_of, usable
 from hepatorisk.fhir.resources import Entry, parse_bundle
 
@@ -93,7 +93,7 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
         read_condition(e, ctx, issues)
     for kind, items in by_type.items():
         if kind not in {"Patient", "Observation", "MedicationStatement", "Condition", "Medication"}:
-            severity = "information" if kind in IGNORED_TYPES else "warning"
+            severity: Severity = "information" if kind in IGNORED_TYPES else "warning"
             for e in items:
                 issues.add(severity, "not-supported", f"{kind} is not read by hepatorisk", e.path)
     out.missing_labs = [lab for lab in REQUIRED_LABS if lab not in out.latest]

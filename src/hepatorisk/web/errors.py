@@ -32,7 +32,8 @@ _ALLOWED_KEYS = {
 
 
 def _request_id(request: Request) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 def describe_error(err: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,8 @@ class ServiceMiddleware:
         async def replay() -> Message:
             nonlocal replayed
             if replayed:
-                return await receive()
+                message: Message = await receive()
+                return message
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 

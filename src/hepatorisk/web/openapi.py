@@ -145,8 +145,8 @@ def error_statuses(route: APIRoute, operation: dict[str, Any]) -> set[int]:
 
 
 def _content(route: APIRoute, code: int) -> dict[str, Any]:
-    outcome = getattr(route, "outcome_statuses", frozenset())
-    either = getattr(route, "either_format", frozenset())
+    outcome: frozenset[int] = getattr(route, "outcome_statuses", frozenset())
+    either: frozenset[int] = getattr(route, "either_format", frozenset())
     json_body = _ref("HTTPValidationError" if code == 422 else "ErrorMessage")
     if code in outcome:
         return {FHIR_JSON: _ref("OperationOutcome")}
@@ -173,7 +173,7 @@ def document_errors(app: FastAPI) -> None:
 def _add_error_responses(schema: dict[str, Any], app: FastAPI) -> None:
     schema.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
     for path, route in _api_routes(app):
-        for method in route.methods:
+        for method in route.methods or ():
             operation = schema["paths"].get(path, {}).get(method.lower())
             if operation is None:
                 continue
