@@ -54,32 +54,13 @@ def _outcome(issues: Issues, status: int, headers: dict[str, str] | None = None)
     return response
 
 
-class CdsRoute(DocumentedRoute):
-    """Mapping errors (422) and insufficient prefetch (412) answered as OperationOutcome."""
-
-    outcome_statuses = frozenset({412})
-    either_format = frozenset({422})  # the hook request's own validation answers in JSON
+class OutcomeRoute(DocumentedRoute):
+    """Answers the mapping's errors, and each error whose status is in ``outcome_statuses``, as
+    an OperationOutcome: what is documented (``web.openapi``) is what is answered."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except FhirInputError as exc:
-                return _outcome(exc.issues, exc.status)
-
-        return route
-
-
-class FhirRoute(DocumentedRoute):
-    """Every 4xx/503 of a FHIR endpoint as an OperationOutcome (auth, body, mapping); the 413 of
-    the middleware and the 500 of the app-wide handler stay JSON."""
-
-    outcome_statuses = frozenset({400, 401, 403, 404, 415, 422, 503})
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        outcome = self.outcome_statuses
 
         async def route(request: Request) -> Response:
             try:
@@ -87,12 +68,31 @@ class FhirRoute(DocumentedRoute):
             except FhirInputError as exc:
                 return _outcome(exc.issues, exc.status)
             except RequestValidationError as exc:
+                if 422 not in outcome:
+                    raise
                 issues = Issues()
                 pydantic_issues(issues, exc.errors(), "request")
                 return _outcome(issues, 422)
             except HTTPException as exc:
+                if exc.status_code not in outcome:
+                    raise
                 issues = Issues()
                 issues.add("error", _CODES.get(exc.status_code, "processing"), str(exc.detail))
                 return _outcome(issues, exc.status_code, dict(exc.headers or {}))
 
         return route
+
+
+class CdsRoute(OutcomeRoute):
+    """Mapping errors (422) and insufficient prefetch (412) as OperationOutcome; the hook
+    request's own validation, auth and readiness errors in the JSON API's format."""
+
+    outcome_statuses = frozenset({412})
+    either_format = frozenset({422})
+
+
+class FhirRoute(OutcomeRoute):
+    """Every 4xx/503 of a FHIR endpoint as an OperationOutcome (auth, body, mapping); the 413 of
+    the middleware and the 500 of the app-wide handler stay JSON."""
+
+    outcome_statuses = frozenset({400, 401, 403, 404, 415, 422, 503})
