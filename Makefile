@@ -43,14 +43,18 @@ system-deps: ## Debian packages the report tests need (headless Chromium, pdftop
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null)
 
-test: setup system-deps ## lint and run every test
+test: setup system-deps ## lint, type-check, check the import layers, run every test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-lint: setup ## ruff check and format
+lint: setup ## ruff check and format, import layers, types
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 bench: setup ## benchmarks (time and peak memory), printed with their peer
 	$(BIN)/python bench/run.py

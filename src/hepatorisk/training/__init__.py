@@ -1,0 +1,1 @@
+"""Training: pipeline spec, named steps over a data catalog, runner, quality gate, scoring."""
