@@ -14,10 +14,10 @@ import pytest
 from conftest import Built
 from reports_support import dump_dom, serve_folder
 
+from hepatorisk import tracking
 from hepatorisk.cli import main
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.reports import BROWSER_ENV, SECTIONS, build_report
-from hepatorisk.training import tracking
 
 
 def test_html_loads_offline_with_no_other_request(built: Built, browser: str) -> None:
@@ -63,7 +63,7 @@ def test_missing_chromium_is_a_clear_error_after_html_and_json(
 
 
 def test_a_run_without_evaluation_artifacts_is_a_clear_error(built: Built, tmp_path: Path) -> None:
-    tracking.configure(built.root)
+    tracking.configure(root=built.root)
     uri = mlflow.MlflowClient().get_run(built.run_id).info.artifact_uri
     subgroups = Path(uri.removeprefix("file://")) / "evaluation" / "subgroups.csv"
     moved = tmp_path / "subgroups.csv"

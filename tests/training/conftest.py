@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from training_support import SAMPLE
+
+MLFLOW_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_variables_restored() -> Iterator[None]:
+    """MLflow exports every URI it is given as an environment variable; a test's store must not
+    outlive the test (a later ``tracking.configure`` would take it for the user's choice)."""
+    saved = {name: os.environ.get(name) for name in MLFLOW_VARIABLES}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture()

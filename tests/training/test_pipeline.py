@@ -12,8 +12,9 @@ from training_support import FAST, PIPELINES
 
 from hepatorisk.cli import main
 from hepatorisk.exceptions import ConfigError
-from hepatorisk.modeling.loading import load_model
-from hepatorisk.training.runner import run_pipeline, signature_frame
+from hepatorisk.tracking import load_versioned_model
+from hepatorisk.training.runner import run_pipeline
+from hepatorisk.training.steps import signature_frame
 
 REQUIRED_METRICS = (
     "test_auroc",
@@ -68,7 +69,7 @@ def test_registered_model_is_the_complete_pyfunc(project: Path) -> None:
     as_json = signature_frame(records.drop(columns=["patient_id"]))
     pyfunc = mlflow.pyfunc.load_model("models:/hepatorisk-relapse@challenger")
     served = pyfunc.predict(as_json)["probability"].to_numpy()
-    bundle = load_model("models:/hepatorisk-relapse@challenger").bundle
+    bundle = load_versioned_model("models:/hepatorisk-relapse@challenger").bundle
     np.testing.assert_allclose(served, bundle.predict_proba(records), rtol=0, atol=1e-12)
     explained = pyfunc.predict(as_json, params={"explain": True})
     shap_cols = [c for c in explained.columns if c.startswith("shap_")]

@@ -10,7 +10,7 @@ import pytest
 from training_support import FAST, PIPELINES
 
 from hepatorisk.cli import main
-from hepatorisk.modeling.loading import load_model
+from hepatorisk.tracking import load_versioned_model
 from hepatorisk.training.runner import run_pipeline
 
 
@@ -49,10 +49,10 @@ def test_predict_writes_calibrated_probabilities_and_exact_shap(trained: Path) -
 def test_export_gives_a_folder_that_loads_without_the_registry(trained: Path) -> None:
     folder = trained / "models" / "hepatorisk-liver"
     assert main(["export", "models:/hepatorisk-liver@challenger", "--out", str(folder)]) == 0
-    loaded = load_model(str(folder))
+    loaded = load_versioned_model(str(folder))
     assert (loaded.name, loaded.version, loaded.alias) == ("hepatorisk-liver", "1", "challenger")
     records = pd.read_parquet(trained / "work" / "cohort" / "patients.parquet").head(10)
-    registry = load_model("models:/hepatorisk-liver/1").bundle.predict_proba(records)
+    registry = load_versioned_model("models:/hepatorisk-liver/1").bundle.predict_proba(records)
     np.testing.assert_allclose(loaded.bundle.predict_proba(records), registry, atol=0)
 
 

@@ -8,6 +8,8 @@ import logging
 import time
 from pathlib import Path
 
+from hepatorisk.cohorts.kinds import PUBLIC_KINDS
+
 log = logging.getLogger(__name__)
 
 
@@ -32,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.set_defaults(handler=_generate)
 
     build = actions.add_parser(
-        "build", help="build a real public cohort (ctn0094, nhanes) from its vendored files"
+        "build",
+        help=f"build a real public cohort ({', '.join(PUBLIC_KINDS)}) from its vendored files",
     )
-    build.add_argument("name", choices=("ctn0094", "nhanes"), help="public cohort to build")
+    build.add_argument("name", choices=PUBLIC_KINDS, help="public cohort to build")
     build.add_argument("--out", type=Path, required=True, help="output folder for the tables")
     build.add_argument(
         "--source",

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from hepatorisk.data import DATASETS, fetch_dataset, get_dataset, verify_dataset
+from hepatorisk.paths import PUBLIC_DATA
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _default_folder(name: str) -> Path:
-    return Path("data") / "public" / get_dataset(name).folder
+    return PUBLIC_DATA / get_dataset(name).folder
 
 
 def _fetch(args: argparse.Namespace) -> int:

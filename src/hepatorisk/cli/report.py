@@ -38,7 +38,7 @@ def _report(args: argparse.Namespace) -> int:
                 "(e.g. models:/hepatorisk-liver@champion --out work/reports/liver), "
                 "or --from DIR/report.json"
             )
-        from hepatorisk.training import tracking
+        from hepatorisk import tracking
 
         tracking.configure()
         files = reports.build_report(

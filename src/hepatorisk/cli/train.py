@@ -68,7 +68,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from hepatorisk.training import tracking
+    from hepatorisk import tracking
     from hepatorisk.training.gate import promote
 
     tracking.configure()
@@ -81,7 +81,7 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from hepatorisk.training import tracking
+    from hepatorisk import tracking
     from hepatorisk.training.scoring import score_file
 
     tracking.configure()
@@ -91,7 +91,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from hepatorisk.training import tracking
+    from hepatorisk import tracking
     from hepatorisk.training.scoring import export_model
 
     tracking.configure()

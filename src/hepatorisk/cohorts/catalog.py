@@ -7,18 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from hepatorisk.cohorts.kinds import kind_info
 from hepatorisk.cohorts.manifest import CohortManifest, read_manifest
 from hepatorisk.contracts import TableSchema, read_table
 from hepatorisk.exceptions import DataContractError
 
 __all__ = ["column_labels", "id_column", "modelling_frame", "read_cohort_table"]
-
-# kind -> module whose ``TABLES`` maps table name -> schema
-_SCHEMA_MODULES = {
-    "synthetic": "hepatorisk.cohorts.synthetic.tables",
-    "ctn0094": "hepatorisk.cohorts.ctn0094.schema",
-    "nhanes": "hepatorisk.cohorts.nhanes.schema",
-}
 
 
 def id_column(manifest: CohortManifest) -> str:
@@ -26,7 +20,7 @@ def id_column(manifest: CohortManifest) -> str:
 
 
 def _schemas(kind: str) -> dict[str, TableSchema]:
-    return importlib.import_module(_SCHEMA_MODULES[kind]).TABLES
+    return importlib.import_module(kind_info(kind).schema_module).TABLES
 
 
 def read_cohort_table(directory: Path, name: str) -> pd.DataFrame:

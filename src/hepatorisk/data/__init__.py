@@ -7,8 +7,7 @@ from hepatorisk.data.fetch import (
     verify_dataset,
     verify_file,
 )
-from hepatorisk.data.paths import default_source
-from hepatorisk.data.registry import DATASETS, DataFile, Dataset, get_dataset
+from hepatorisk.data.registry import DATASETS, DataFile, Dataset, default_source, get_dataset
 
 __all__ = [
     "DATASETS",

@@ -8,10 +8,19 @@ people and for ``sha256sum``; a test keeps the two identical.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from hepatorisk.exceptions import ConfigError
+from hepatorisk import paths
+from hepatorisk.exceptions import ConfigError, DataSourceError
 
-__all__ = ["DATASETS", "DataFile", "Dataset", "checksum_manifest", "get_dataset"]
+__all__ = [
+    "DATASETS",
+    "DataFile",
+    "Dataset",
+    "checksum_manifest",
+    "default_source",
+    "get_dataset",
+]
 
 # public.ctn0094data v1.0.6 (MIT): the commit named in data/public/ctn0094/PROVENANCE.md.
 _CTN_COMMIT = "ea8a040205c0ac7a826585c272fa1ecf53420a50"
@@ -165,3 +174,18 @@ def checksum_manifest() -> dict[str, object]:
         }
         for ds in DATASETS.values()
     }
+
+
+def default_source(name: str) -> Path:
+    """The vendored folder of dataset ``name`` (``data/public/<folder>``); a clear error if none
+    of the candidate folders exists."""
+    ds = get_dataset(name)
+    candidates = [root / ds.folder for root in paths.public_data_candidates()]
+    for folder in candidates:
+        if folder.is_dir():
+            return folder
+    tried = ", ".join(str(c) for c in candidates)
+    raise DataSourceError(
+        f"no vendored {name} data found (looked in {tried}). Run from the repository root, pass "
+        f"--source DIR, or get the files with 'hepatorisk data fetch {name} --dest DIR'."
+    )

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from hepatorisk import tracking
 from hepatorisk.reports.data import ReportData
 from hepatorisk.reports.gather import gather_report
 from hepatorisk.reports.pdf import BrowserError, print_pdf
@@ -73,9 +74,5 @@ def rebuild_report(
 
 def _log_files(run_id: str, paths: list[Path]) -> None:
     """The report as artifacts of the model's run (``report/``), beside its evaluation."""
-    import mlflow
-
-    client = mlflow.MlflowClient()
-    for path in paths:
-        client.log_artifact(run_id, str(path), "report")
+    tracking.log_run_files(run_id, paths, "report")
     log.info("logged %s to run %s under report/", ", ".join(p.name for p in paths), run_id)

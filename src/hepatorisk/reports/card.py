@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from hepatorisk.reports.gather import RunArtifacts
+    from hepatorisk.reports.artifacts import RunArtifacts
 
 __all__ = ["decision_support_statement", "model_card", "tripod_section", "tripod_source"]
 

@@ -15,7 +15,7 @@ from hepatorisk.cohorts.table_one import Variable, table_one
 
 if TYPE_CHECKING:
     from hepatorisk.modeling.bundle import ModelBundle
-    from hepatorisk.reports.gather import RunArtifacts
+    from hepatorisk.reports.artifacts import RunArtifacts
 
 __all__ = ["table_one_section", "table_one_variables"]
 

@@ -17,7 +17,7 @@ from scipy.special import expit
 from hepatorisk.modeling import metrics
 
 if TYPE_CHECKING:
-    from hepatorisk.reports.gather import RunArtifacts
+    from hepatorisk.reports.artifacts import RunArtifacts
 
 __all__ = ["gap_statements", "subgroup_section"]
 

@@ -1,125 +1,27 @@
-"""Collect a registered model's run into a ``ReportData``: the only place that reads MLflow.
+"""Collect a registered model's run into a ``ReportData``, section by section.
 
-Everything comes from the tracked run (metrics, evaluation artifacts, records, the model);
-nothing is retrained, and only what the run does not store (curves, SHAP, Table 1, eDISH) is
-computed from its artifacts.
+Everything comes from the tracked run (``RunArtifacts``: metrics, evaluation artifacts, records,
+the model); nothing is retrained, and only what the run does not store (curves, SHAP, Table 1,
+eDISH) is computed from its artifacts.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
-import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hepatorisk import __version__
 from hepatorisk.exceptions import DataSourceError
-from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.reports import card, cohort, explain, fairness, liver, performance
+from hepatorisk.reports.artifacts import RunArtifacts, load_run
 from hepatorisk.reports.data import ReportData
 
-__all__ = ["RunArtifacts", "gather_report", "load_run"]
+__all__ = ["gather_report"]
 
 log = logging.getLogger(__name__)
-
-REQUIRED = (
-    "evaluation/test_predictions.parquet",
-    "evaluation/decision_curve.csv",
-    "evaluation/calibration_curve.csv",
-    "evaluation/subgroups.csv",
-    "evaluation/records.parquet",
-)
-
-
-@dataclass(frozen=True)
-class RunArtifacts:
-    """What the report reads from one training run."""
-
-    model_uri: str
-    name: str
-    version: str | None
-    alias: str | None
-    run_id: str
-    bundle: ModelBundle
-    metrics: dict[str, float]
-    params: dict[str, str]
-    run_started: str
-    predictions: pd.DataFrame
-    decision_curve: pd.DataFrame
-    calibration_curve: pd.DataFrame
-    subgroups: pd.DataFrame
-    records: pd.DataFrame
-    internal_external: pd.DataFrame | None
-
-
-def load_run(model_uri: str) -> RunArtifacts:
-    """The model and its run's evaluation artifacts; a clear error when any is missing."""
-    import mlflow
-
-    from hepatorisk.modeling.loading import load_model
-    from hepatorisk.training import tracking
-
-    tracking.configure()
-    with warnings.catch_warnings():
-        # MLflow warns that the pyfunc's predict has no type hints: deliberate (see pyfunc.py)
-        warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-        loaded = load_model(model_uri)
-    if loaded.run_id is None:
-        raise DataSourceError(
-            f"{model_uri}: the model names no MLflow run, so its evaluation artifacts cannot be "
-            "found; report on a registered model (models:/NAME@ALIAS) or a runs:/ URI"
-        )
-    run = mlflow.MlflowClient().get_run(loaded.run_id)
-    listed = _listed(loaded.run_id)
-    missing = [name for name in REQUIRED if name not in listed]
-    if missing:
-        raise DataSourceError(
-            f"{model_uri} (run {loaded.run_id}) lacks the evaluation artifacts "
-            f"{', '.join(missing)}; retrain it with `hepatorisk train PIPELINE` (this version "
-            "logs them) and report on the new version"
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        local = {
-            name: tracking.download_run_artifact(loaded.run_id, name, Path(tmp))
-            for name in [*REQUIRED, "evaluation/internal_external.csv"]
-            if name in listed
-        }
-        frames = {name: _read(path) for name, path in local.items()}
-    return RunArtifacts(
-        model_uri=model_uri,
-        name=loaded.name,
-        version=loaded.version,
-        alias=loaded.alias,
-        run_id=loaded.run_id,
-        bundle=loaded.bundle,
-        metrics=dict(run.data.metrics),
-        params=dict(run.data.params),
-        run_started=datetime.fromtimestamp(run.info.start_time / 1000, UTC).isoformat(
-            timespec="seconds"
-        ),
-        predictions=frames["evaluation/test_predictions.parquet"],
-        decision_curve=frames["evaluation/decision_curve.csv"],
-        calibration_curve=frames["evaluation/calibration_curve.csv"],
-        subgroups=frames["evaluation/subgroups.csv"],
-        records=frames["evaluation/records.parquet"],
-        internal_external=frames.get("evaluation/internal_external.csv"),
-    )
-
-
-def _listed(run_id: str) -> set[str]:
-    import mlflow
-
-    client = mlflow.MlflowClient()
-    return {a.path for a in client.list_artifacts(run_id, "evaluation")}
-
-
-def _read(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def gather_report(

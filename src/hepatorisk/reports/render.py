@@ -11,11 +11,12 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from hepatorisk.reports import figures_performance as fp
-from hepatorisk.reports import figures_safety as fs
-from hepatorisk.reports import figures_shap as fsh
+from hepatorisk.figures import explanation as fsh
+from hepatorisk.figures import performance as fp
+from hepatorisk.figures import safety as fs
+from hepatorisk.figures.style import encode_png, styled
+from hepatorisk.modeling.scores import SCORES
 from hepatorisk.reports.data import ReportData
-from hepatorisk.reports.style import encode_png, styled
 
 __all__ = ["SECTIONS", "figures", "render_html"]
 
@@ -41,7 +42,7 @@ def _draw(func: Callable[..., Any], *args: Any) -> dict[str, str]:
 def figures(data: ReportData) -> dict[str, Any]:
     """Every figure of the report, encoded, with its caption."""
     out: dict[str, Any] = {
-        "roc": _draw(fp.roc_figure, data.curves, data.performance),
+        "roc": _draw(fp.roc_figure, data.curves, *_roc_facts(data.performance)),
         "pr": _draw(fp.pr_figure, data.curves, data.performance),
         "calibration": _draw(fp.calibration_figure, data.curves),
         "decision": _draw(fp.decision_figure, data.curves),
@@ -55,6 +56,13 @@ def figures(data: ReportData) -> dict[str, Any]:
         out["edish"] = _draw(fs.edish_figure, data.liver)
         out["patterns"] = _draw(fs.pattern_figure, data.liver)
     return out
+
+
+def _roc_facts(performance: dict[str, Any]) -> tuple[dict[str, float | None], int, int]:
+    """Each score's test AUROC (by score key), the test patients and events."""
+    row = next(r for r in performance["rows"] if r["metric"] == "auroc")
+    auroc = {s.key: (row.get(s.key) or {}).get("estimate") for s in SCORES}
+    return auroc, performance["n"], performance["events"]
 
 
 def _num(value: Any, digits: int = 3) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from hepatorisk import tracking
 from hepatorisk.exceptions import DataSourceError
-from hepatorisk.training import tracking
 from hepatorisk.training.spec import GateSpec
 
 __all__ = ["GateDecision", "decide", "promote"]

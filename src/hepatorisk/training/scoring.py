@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from hepatorisk.exceptions import DataContractError, DataSourceError
-from hepatorisk.modeling.loading import REGISTRATION_FILE, load_model
+from hepatorisk.tracking import REGISTRATION_FILE, download_model, load_versioned_model
 
 __all__ = ["export_model", "read_records", "score_file"]
 
@@ -29,7 +29,7 @@ def read_records(path: Path) -> pd.DataFrame:
 
 
 def score_file(model_uri: str, source: Path, out: Path, explain: bool = False) -> pd.DataFrame:
-    model = load_model(model_uri)
+    model = load_versioned_model(model_uri)
     records = read_records(source)
     try:
         if explain:
@@ -59,16 +59,10 @@ def score_file(model_uri: str, source: Path, out: Path, explain: bool = False) -
 
 def export_model(model_uri: str, out: Path) -> Path:
     """Copy a registered model into a self-contained folder the service loads without MLflow."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    loaded = load_model(model_uri)  # fails early, with a clear message, if the URI is wrong
+    loaded = load_versioned_model(model_uri)  # fails early, clearly, if the URI is wrong
     if out.exists():
         shutil.rmtree(out)
-    try:
-        mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(out))
-    except (MlflowException, OSError) as exc:
-        raise DataSourceError(f"{model_uri}: cannot export ({exc})") from None
+    download_model(model_uri, out)
     (out / REGISTRATION_FILE).write_text(
         json.dumps(
             {

@@ -7,11 +7,12 @@ overrides any key from the command line (the value is read as YAML, so numbers s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hepatorisk.cohorts.kinds import CohortKind
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.sourced_yaml import (
     SourcedConfig,
@@ -30,7 +31,7 @@ class _Spec(BaseModel):
 
 
 class CohortSpec(_Spec):
-    kind: Literal["synthetic", "ctn0094", "nhanes"]
+    kind: CohortKind
     path: str
     generate: dict[str, int] | None = None  # synthetic: patients, seed (made if path is absent)
     build_if_missing: bool = True  # public cohorts: built from data/public if path is absent

@@ -1,17 +1,85 @@
-"""Discrimination, calibration and clinical-utility figures, drawn from the report data only."""
+"""Discrimination, calibration and clinical-utility figures, and the curve points they draw.
+
+``curve_points`` turns a run's held-out predictions, calibration deciles and decision curve into
+plain data (the report's ``curves`` section); the figures read only that data. The training run
+logs these figures and the review-board report shows them: one drawing, one set of points.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
 
-from hepatorisk.reports.style import GREYS, LINES, MARKERS, new_figure
+from hepatorisk.figures.style import GREYS, LINES, MARKERS, Drawn, new_figure
+from hepatorisk.modeling.scores import BASELINE, MODEL, SCORES, score_labelled
 
-__all__ = ["calibration_figure", "decision_figure", "pr_figure", "roc_figure"]
+__all__ = [
+    "calibration_figure",
+    "curve_points",
+    "decision_figure",
+    "logged_interval",
+    "pr_figure",
+    "roc_figure",
+]
 
-Drawn = tuple[Figure, str]
+_MAX_POINTS = 300
+
+
+def logged_interval(metrics: Mapping[str, float], key: str) -> dict[str, float] | None:
+    """A logged metric with its interval (``KEY``, ``KEY_lo``, ``KEY_hi``), None if not logged."""
+    if key not in metrics:
+        return None
+    return {
+        "estimate": metrics[key],
+        "lo": metrics.get(f"{key}_lo", float("nan")),
+        "hi": metrics.get(f"{key}_hi", float("nan")),
+    }
+
+
+def _thin(*arrays: np.ndarray) -> list[list[float]]:
+    n = len(arrays[0])
+    if n > _MAX_POINTS:
+        keep = np.unique(np.linspace(0, n - 1, _MAX_POINTS).round().astype(int))
+        arrays = tuple(a[keep] for a in arrays)
+    return [np.round(a.astype(float), 5).tolist() for a in arrays]
+
+
+def curve_points(
+    predictions: pd.DataFrame,
+    calibration_curve: pd.DataFrame,
+    decision_curve: pd.DataFrame,
+    metrics: Mapping[str, float],
+) -> dict[str, Any]:
+    """ROC and PR points per score (thinned to a few hundred), the calibration deciles and the
+    decision curve, keyed by the scores' display labels."""
+    y = predictions["y"].to_numpy().astype(int)
+    roc, pr = {}, {}
+    for score in SCORES:
+        if score.column not in predictions:
+            continue
+        p = predictions[score.column].to_numpy(dtype=float)
+        fpr, tpr, _ = roc_curve(y, p)
+        precision, recall, _ = precision_recall_curve(y, p)
+        roc[score.label] = dict(zip(("fpr", "tpr"), _thin(fpr, tpr), strict=True))
+        pr[score.label] = dict(
+            zip(("recall", "precision"), _thin(recall[::-1], precision[::-1]), strict=True)
+        )
+    return {
+        "roc": roc,
+        "pr": pr,
+        "event_rate": float(y.mean()),
+        "calibration": calibration_curve.to_dict(orient="list"),
+        "calibration_slope": logged_interval(metrics, "test_cal_slope"),
+        "calibration_intercept": logged_interval(metrics, "test_cal_intercept"),
+        "decision": decision_curve.to_dict(orient="list"),
+        "prediction_quantiles": np.quantile(
+            predictions[MODEL.column].to_numpy(dtype=float), [0.05, 0.25, 0.5, 0.75, 0.95]
+        ).tolist(),
+    }
 
 
 def _ci(interval: dict[str, Any] | None, digits: int = 2) -> str:
@@ -23,13 +91,13 @@ def _ci(interval: dict[str, Any] | None, digits: int = 2) -> str:
     return f"{e:.{digits}f} (95% CI {lo:.{digits}f} to {hi:.{digits}f})"
 
 
-def roc_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
+def roc_figure(
+    curves: dict[str, Any], auroc: Mapping[str, float | None], n: int, events: int
+) -> Drawn:
+    """``auroc``: each score's test AUROC by score key (``model``, ``baseline``, ``oracle``)."""
     fig, ax = new_figure(4.6, 4.2)
-    aurocs = {"LightGBM (calibrated)": "model", "spline logistic baseline": "baseline"}
-    auroc_row = next(r for r in performance["rows"] if r["metric"] == "auroc")
     for i, (name, points) in enumerate(curves["roc"].items()):
-        key = aurocs.get(name, "oracle")
-        value = (auroc_row.get(key) or {}).get("estimate")
+        value = auroc.get(score_labelled(name).key)
         label = f"{name}, AUROC {value:.3f}" if value is not None else name
         ax.plot(points["fpr"], points["tpr"], LINES[i], color=GREYS[i], lw=1.4, label=label)
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, label="chance")
@@ -41,8 +109,8 @@ def roc_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
     )
     ax.legend(loc="lower right")
     caption = (
-        f"ROC curves on the held-out test set (n = {performance['n']:,}, "
-        f"{performance['events']:,} events). Solid: the calibrated LightGBM model; dashed: the "
+        f"ROC curves on the held-out test set (n = {n:,}, "
+        f"{events:,} events). Solid: the calibrated LightGBM model; dashed: the "
         "spline-logistic baseline; dotted: the oracle (true simulated risk, where available)."
     )
     return fig, caption
@@ -116,8 +184,8 @@ def decision_figure(curves: dict[str, Any]) -> Drawn:
     d = curves["decision"]
     t = 100 * np.asarray(d["threshold"], dtype=float)
     fig, ax = new_figure(5.6, 3.9)
-    series = [("model", "LightGBM (calibrated)"), ("baseline", "spline logistic baseline")]
-    for i, (key, label) in enumerate(series):
+    for i, score in enumerate((MODEL, BASELINE)):
+        key, label = score.key, score.label
         if key in d:
             ax.plot(
                 t,

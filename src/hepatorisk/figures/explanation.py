@@ -9,15 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from scipy.special import expit
 
-from hepatorisk.reports.style import HATCHES, new_figure
+from hepatorisk.figures.style import HATCHES, Drawn, new_figure
 
 __all__ = ["bar_figure", "beeswarm_figure", "dependence_figure", "waterfall_figure"]
 
-Drawn = tuple[Figure, str]
 SHAP_AXIS = "SHAP value (log-odds of the calibrated model)"
 
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from hepatorisk.reports.style import HATCHES, MARKERS, new_figure
+from hepatorisk.figures.style import HATCHES, MARKERS, Drawn, new_figure
 
 __all__ = ["edish_figure", "pattern_figure", "subgroup_figure"]
-
-Drawn = tuple[Figure, str]
 
 
 def subgroup_figure(section: dict[str, Any]) -> Drawn:

@@ -1,4 +1,5 @@
-"""Shared look of the report's figures: greyscale-safe (line styles, markers, hatching), Agg.
+"""Shared look of every figure, training run and report alike: greyscale-safe (line styles,
+markers, hatching), Agg.
 
 Every figure is drawn in black and greys, so a greyscale print loses nothing; series differ by
 line style and marker, bars by hatching. Figures are encoded as PNG with fixed metadata so the
@@ -19,13 +20,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["GREYS", "HATCHES", "LINES", "MARKERS", "encode_png", "new_figure", "styled"]
+__all__ = [
+    "GREYS",
+    "HATCHES",
+    "LINES",
+    "MARKERS",
+    "Drawn",
+    "encode_png",
+    "new_figure",
+    "png_bytes",
+    "styled",
+]
 
 LINES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D")
 HATCHES = ("", "///", "...", "xxx", "\\\\\\")
 GREYS = ("black", "0.35", "0.55", "0.7")
 DPI = 130
+Drawn = tuple[Figure, str]  # a figure and its caption
 
 _RC = {
     "font.size": 8.5,
@@ -55,8 +67,13 @@ def new_figure(width: float = 5.2, height: float = 3.8, **subplots: Any) -> tupl
     return fig, fig.subplots(**subplots)
 
 
-def encode_png(fig: Figure) -> str:
-    """Base64 PNG (deterministic: no timestamp or software metadata)."""
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG (deterministic: no timestamp or software metadata)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def encode_png(fig: Figure) -> str:
+    """Base64 PNG, for inlining in HTML."""
+    return base64.b64encode(png_bytes(fig)).decode("ascii")

@@ -1,0 +1,148 @@
+"""Step ``evaluate``: held-out metrics with intervals, curves and subgroups, and the optional
+leave-one-group-out check (train, calibrate and test once per group)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from hepatorisk.exceptions import ConfigError
+from hepatorisk.modeling import metrics
+from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
+from hepatorisk.training.spec import PipelineSpec
+from hepatorisk.training.steps.fitting import Trained, calibrate, train
+from hepatorisk.training.steps.ingestion import Dataset
+from hepatorisk.training.steps.splitting import Split
+
+__all__ = ["Evaluation", "evaluate", "internal_external"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the run logs and the report reads, computed on held-out rows only."""
+
+    metrics: dict[str, float]
+    baseline_metrics: dict[str, float]
+    predictions: pd.DataFrame
+    decision_curve: pd.DataFrame
+    calibration_curve: pd.DataFrame
+    subgroups: pd.DataFrame
+    internal_external: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpec) -> Evaluation:
+    ev = spec.evaluation
+    test = dataset.frame.iloc[parts.test]
+    y = dataset.y[parts.test]
+    p = trained.bundle.predict_proba(test)
+    X_test = trained.bundle.features.transform(test)
+    p_base = trained.baseline.predict_proba(X_test)[:, 1]
+    oracle = dataset.oracle[parts.test] if dataset.oracle is not None else None
+    ci = metrics.bootstrap_metrics(y, p, n_boot=ev.bootstrap, seed=ev.seed, oracle=oracle)
+    ci_base = metrics.bootstrap_metrics(y, p_base, n_boot=ev.bootstrap, seed=ev.seed)
+    diff = metrics.paired_auroc_difference(y, p, p_base, n_boot=ev.bootstrap, seed=ev.seed)
+    flat = _flatten("test_", ci)
+    flat |= {
+        "auroc_minus_baseline": diff.estimate,
+        "auroc_minus_baseline_lo": diff.lo,
+        "auroc_minus_baseline_hi": diff.hi,
+        "test_n": float(len(y)),
+        "test_events": float(y.sum()),
+    }
+    lo, hi, step = ev.thresholds
+    thresholds = np.round(np.arange(lo, hi + step / 2, step), 6)
+    curve = metrics.net_benefit(y, p, thresholds)
+    curve["baseline"] = metrics.net_benefit(y, p_base, thresholds)["model"].to_numpy()
+    predictions = pd.DataFrame(
+        {
+            dataset.id_column: test[dataset.id_column].to_numpy(),
+            "y": y,
+            MODEL.column: p,
+            BASELINE.column: p_base,
+        }
+    )
+    if oracle is not None:
+        predictions[ORACLE.column] = oracle
+    subgroup_frame = predictions.copy()
+    for column in ev.subgroups:
+        subgroup_frame[column] = _subgroup_column(test, column)
+    subgroups = metrics.subgroup_metrics(
+        subgroup_frame,
+        "y",
+        MODEL.column,
+        ev.subgroups,
+        n_boot=min(ev.bootstrap, 500),
+        seed=ev.seed,
+        min_n=ev.subgroup_min_n,
+    )
+    return Evaluation(
+        metrics=flat,
+        baseline_metrics=_flatten("baseline_test_", ci_base),
+        predictions=predictions,
+        decision_curve=curve,
+        calibration_curve=metrics.calibration_curve(y, p),
+        subgroups=subgroups,
+    )
+
+
+def _subgroup_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column == "age_band":
+        return metrics.age_band(frame["age"]).reset_index(drop=True)
+    if column not in frame.columns:
+        raise ConfigError(f"evaluation.subgroups: {column!r} is not a column of the cohort")
+    return frame[column].astype("string").fillna("missing").reset_index(drop=True)
+
+
+def _flatten(prefix: str, intervals: dict[str, metrics.Interval]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, interval in intervals.items():
+        key = name if name.startswith(("oracle_", "auroc_vs_oracle")) else f"{prefix}{name}"
+        out[key] = interval.estimate
+        out[f"{key}_lo"] = interval.lo
+        out[f"{key}_hi"] = interval.hi
+    return out
+
+
+def internal_external(dataset: Dataset, spec: PipelineSpec) -> pd.DataFrame:
+    """Leave one group out (a trial, a site): train and calibrate on the others, test on it."""
+    column = spec.internal_external
+    if column is None:
+        return pd.DataFrame()
+    groups = dataset.frame[column].astype("string")
+    rows = []
+    for level in sorted(groups.dropna().unique()):
+        held = np.flatnonzero((groups == level).to_numpy())
+        others = np.flatnonzero((groups != level).fillna(True).to_numpy())
+        fit_rows, calibration = train_test_split(
+            others,
+            test_size=spec.split.calibration_size,
+            stratify=dataset.y[others],
+            random_state=spec.split.seed,
+        )
+        parts = Split(np.sort(fit_rows), np.sort(calibration), held)
+        trained = calibrate(dataset, parts, train(dataset, parts, spec))
+        y = dataset.y[held]
+        p = trained.bundle.predict_proba(dataset.frame.iloc[held])
+        X = trained.bundle.features.transform(dataset.frame.iloc[held])
+        p_base = trained.baseline.predict_proba(X)[:, 1]
+        ci = metrics.bootstrap_metrics(
+            y, p, n_boot=min(spec.evaluation.bootstrap, 500), seed=spec.evaluation.seed
+        )
+        base_auroc = metrics.auroc(y, p_base)
+        rows.append(
+            {
+                "held_out": f"{column}={level}",
+                "n": len(held),
+                "events": int(y.sum()),
+                "auroc": ci["auroc"].estimate,
+                "auroc_lo": ci["auroc"].lo,
+                "auroc_hi": ci["auroc"].hi,
+                "cal_slope": ci["cal_slope"].estimate,
+                "cal_intercept": ci["cal_intercept"].estimate,
+                "baseline_auroc": base_auroc,
+            }
+        )
+    return pd.DataFrame(rows)

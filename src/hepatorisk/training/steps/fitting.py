@@ -1,0 +1,156 @@
+"""Steps ``train`` and ``calibrate``: features, the booster and the baseline on the training
+rows, then the booster's calibration on the calibration rows, as a new model."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import ParameterSampler, StratifiedKFold
+
+from hepatorisk.cohorts.catalog import column_labels
+from hepatorisk.exceptions import ConfigError
+from hepatorisk.modeling import metrics
+from hepatorisk.modeling.bundle import ModelBundle
+from hepatorisk.modeling.estimators import CalibratedBooster, SplineLogistic
+from hepatorisk.modeling.features import FeatureBuilder, expression_sources
+from hepatorisk.training.spec import PipelineSpec
+from hepatorisk.training.steps.ingestion import Dataset
+from hepatorisk.training.steps.splitting import Split
+
+__all__ = ["Trained", "calibrate", "feature_columns", "train"]
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The fitted models: the served bundle (features + booster) and the logistic baseline."""
+
+    bundle: ModelBundle
+    baseline: SplineLogistic
+    booster_params: dict
+    search: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def feature_columns(dataset: Dataset, spec: PipelineSpec) -> list[str]:
+    sets = dataset.manifest.feature_sets
+    if spec.features.feature_set not in sets:
+        raise ConfigError(
+            f"features.feature_set {spec.features.feature_set!r} is not one of {', '.join(sets)}"
+        )
+    columns = [c for c in sets[spec.features.feature_set] if c not in spec.features.exclude]
+    _refuse_outcome_columns(dataset, spec, columns)
+    return columns
+
+
+def _refuse_outcome_columns(dataset: Dataset, spec: PipelineSpec, columns: list[str]) -> None:
+    """No model input may read the outcomes table: it holds what happened after entry."""
+    outcome_columns = dataset.outcome_columns
+    reads = {c: [c] for c in columns}
+    reads |= {name: expression_sources(e) for name, e in spec.features.derived.items()}
+    leaks = sorted(
+        {
+            f"{name} (reads {src})"
+            for name, srcs in reads.items()
+            for src in srcs
+            if src in outcome_columns
+        }
+    )
+    if leaks:
+        raise ConfigError(
+            "features read post-outcome columns of the outcomes table: "
+            + ", ".join(leaks)
+            + "; remove them from the feature set or the derived features"
+        )
+
+
+def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
+    """Fit features on the training rows, tune (optionally, by CV on training rows only) and
+    train the booster on them, and fit the logistic baseline on training + calibration rows.
+
+    The booster is not calibrated yet (identity calibration): that is the ``calibrate`` step."""
+    exclude = set(spec.features.exclude)
+    derived = {k: v for k, v in spec.features.derived.items() if k not in exclude}
+    builder = FeatureBuilder(columns=tuple(feature_columns(dataset, spec)), derived=derived)
+    records = dataset.frame
+    builder.fit(records.iloc[parts.train])
+    X = builder.transform(records)
+    y = dataset.y
+    params = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
+    search = pd.DataFrame()
+    if spec.model.search.trials > 0:
+        params, search = _search(X.iloc[parts.train], y[parts.train], params, spec)
+    booster = CalibratedBooster(**params).fit(X.iloc[parts.train], y[parts.train])
+    baseline_rows = np.concatenate([parts.train, parts.calibration])
+    baseline = SplineLogistic(n_knots=spec.baseline.n_knots, C=spec.baseline.C).fit(
+        X.iloc[baseline_rows], y[baseline_rows]
+    )
+    bundle = ModelBundle(
+        features=builder,
+        model=booster,
+        metadata={
+            "registered_model": spec.registered_model,
+            "pipeline": spec.name,
+            "outcome": spec.outcome,
+            "horizon_weeks": spec.horizon_weeks,
+            "description": spec.description,
+            "cohort_kind": spec.cohort.kind,
+            "dataset_digest": dataset.digest,
+            "trained_rows": len(parts.train),
+            "calibration_rows": len(parts.calibration),
+        },
+        labels=column_labels(dataset.manifest) | dict(spec.labels),
+        groups={k: list(v) for k, v in spec.groups.items()},
+    )
+    return Trained(bundle, baseline, params, search)
+
+
+def calibrate(dataset: Dataset, parts: Split, trained: Trained) -> Trained:
+    """A new ``Trained`` whose booster's log-odds are calibrated (logistic) on the calibration
+    rows, never trained on; an affine map, so the served model's SHAP values stay exact.
+
+    ``trained`` is left as it was; the new booster shares its fitted trees (never changed)."""
+    X = trained.bundle.features.transform(dataset.frame.iloc[parts.calibration])
+    booster = copy.copy(trained.bundle.model).calibrate(X, dataset.y[parts.calibration])
+    return replace(trained, bundle=replace(trained.bundle, model=booster))
+
+
+def _as_int_if_whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def _search(
+    X: pd.DataFrame, y: np.ndarray, fixed: dict, spec: PipelineSpec
+) -> tuple[dict, pd.DataFrame]:
+    """Seeded random search by stratified K-fold AUROC on the training rows only."""
+    space = {k: _range(k, lo, hi) for k, (lo, hi) in spec.model.search.space.items()}
+    sampler = ParameterSampler(space, n_iter=spec.model.search.trials, random_state=spec.split.seed)
+    folds = StratifiedKFold(spec.model.search.folds, shuffle=True, random_state=spec.split.seed)
+    rows = []
+    for trial, candidate in enumerate(sampler):
+        params = {
+            **fixed,
+            **{
+                k: _as_int_if_whole(round(v, 6)) if k != "learning_rate" else v
+                for k, v in candidate.items()
+            },
+        }
+        scores = []
+        for fit_rows, val_rows in folds.split(X, y):
+            model = CalibratedBooster(**params).fit(X.iloc[fit_rows], y[fit_rows])
+            scores.append(metrics.auroc(y[val_rows], model.predict_proba(X.iloc[val_rows])[:, 1]))
+        rows.append({"trial": trial, **params, "cv_auroc": float(np.mean(scores))})
+    table = pd.DataFrame(rows).sort_values("cv_auroc", ascending=False)
+    best = table.iloc[0].drop(["trial", "cv_auroc"]).to_dict()
+    return {k: _as_int_if_whole(v) for k, v in best.items()}, table
+
+
+def _range(name: str, low: float, high: float) -> object:
+    from scipy.stats import loguniform, randint, uniform
+
+    if name in ("n_estimators", "num_leaves", "min_child_samples"):
+        return randint(int(low), int(high) + 1)
+    if name == "learning_rate":
+        return loguniform(low, high)
+    return uniform(low, high - low)
