@@ -94,7 +94,7 @@ def test_build_without_vendored_data_says_how_to_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
-        "hepatorisk.data.paths.public_data_candidates", lambda: [tmp_path / "data" / "public"]
+        "hepatorisk.paths.public_data_candidates", lambda: [tmp_path / "data" / "public"]
     )
     code = main(["cohort", "build", "ctn0094", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
