@@ -15,7 +15,6 @@ import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from hepatorisk.figures.style import GREYS, LINES, MARKERS, Drawn, new_figure
-from hepatorisk.modeling.scores import BASELINE, MODEL, SCORES, score_labelled
 
 __all__ = [
     "calibration_figure",
@@ -53,19 +52,21 @@ def curve_points(
     calibration_curve: pd.DataFrame,
     decision_curve: pd.DataFrame,
     metrics: Mapping[str, float],
+    labels: Mapping[str, str],
 ) -> dict[str, Any]:
     """ROC and PR points per score (thinned to a few hundred), the calibration deciles and the
-    decision curve, keyed by the scores' display labels."""
+    decision curve. ``labels``: prediction column -> display label, the served model's first;
+    the curves are keyed by label, in that order (columns absent from ``predictions`` skipped)."""
     y = predictions["y"].to_numpy().astype(int)
     roc, pr = {}, {}
-    for score in SCORES:
-        if score.column not in predictions:
+    for column, label in labels.items():
+        if column not in predictions:
             continue
-        p = predictions[score.column].to_numpy(dtype=float)
+        p = predictions[column].to_numpy(dtype=float)
         fpr, tpr, _ = roc_curve(y, p)
         precision, recall, _ = precision_recall_curve(y, p)
-        roc[score.label] = dict(zip(("fpr", "tpr"), _thin(fpr, tpr), strict=True))
-        pr[score.label] = dict(
+        roc[label] = dict(zip(("fpr", "tpr"), _thin(fpr, tpr), strict=True))
+        pr[label] = dict(
             zip(("recall", "precision"), _thin(recall[::-1], precision[::-1]), strict=True)
         )
     return {
@@ -77,7 +78,7 @@ def curve_points(
         "calibration_intercept": logged_interval(metrics, "test_cal_intercept"),
         "decision": decision_curve.to_dict(orient="list"),
         "prediction_quantiles": np.quantile(
-            predictions[MODEL.column].to_numpy(dtype=float), [0.05, 0.25, 0.5, 0.75, 0.95]
+            predictions[next(iter(labels))].to_numpy(dtype=float), [0.05, 0.25, 0.5, 0.75, 0.95]
         ).tolist(),
     }
 
@@ -94,10 +95,10 @@ def _ci(interval: dict[str, Any] | None, digits: int = 2) -> str:
 def roc_figure(
     curves: dict[str, Any], auroc: Mapping[str, float | None], n: int, events: int
 ) -> Drawn:
-    """``auroc``: each score's test AUROC by score key (``model``, ``baseline``, ``oracle``)."""
+    """``auroc``: each curve's test AUROC, by its label (None: not logged)."""
     fig, ax = new_figure(4.6, 4.2)
     for i, (name, points) in enumerate(curves["roc"].items()):
-        value = auroc.get(score_labelled(name).key)
+        value = auroc.get(name)
         label = f"{name}, AUROC {value:.3f}" if value is not None else name
         ax.plot(points["fpr"], points["tpr"], LINES[i], color=GREYS[i], lw=1.4, label=label)
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, label="chance")
@@ -180,12 +181,12 @@ def calibration_figure(curves: dict[str, Any]) -> Drawn:
     return fig, caption
 
 
-def decision_figure(curves: dict[str, Any]) -> Drawn:
+def decision_figure(curves: dict[str, Any], labels: Mapping[str, str]) -> Drawn:
+    """``labels``: decision-curve column (``model``, ``baseline``) -> display label."""
     d = curves["decision"]
     t = 100 * np.asarray(d["threshold"], dtype=float)
     fig, ax = new_figure(5.6, 3.9)
-    for i, score in enumerate((MODEL, BASELINE)):
-        key, label = score.key, score.label
+    for i, (key, label) in enumerate(labels.items()):
         if key in d:
             ax.plot(
                 t,

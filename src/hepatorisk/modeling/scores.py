@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BASELINE", "MODEL", "ORACLE", "SCORES", "Score", "score_labelled"]
+__all__ = ["BASELINE", "MODEL", "ORACLE", "SCORES", "Score", "column_labels", "key_labels"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ ORACLE = Score("oracle", "oracle (true risk)")  # the synthetic cohort's true ri
 SCORES = (MODEL, BASELINE, ORACLE)
 
 
-def score_labelled(label: str) -> Score:
-    """The score a display label names (report data keys its curves by label)."""
-    return next(s for s in SCORES if s.label == label)
+def column_labels(scores: tuple[Score, ...] = SCORES) -> dict[str, str]:
+    """Prediction column -> display label (``p_model`` -> ``LightGBM (calibrated)``)."""
+    return {s.column: s.label for s in scores}
+
+
+def key_labels(scores: tuple[Score, ...] = SCORES) -> dict[str, str]:
+    """Score key -> display label (``model`` -> ``LightGBM (calibrated)``)."""
+    return {s.key: s.label for s in scores}

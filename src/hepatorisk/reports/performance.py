@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hepatorisk.figures.performance import curve_points, logged_interval
+from hepatorisk.modeling import scores
 
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
@@ -66,4 +67,10 @@ def _int_param(params: dict[str, str], key: str) -> int | None:
 
 def curve_section(run: RunArtifacts) -> dict[str, Any]:
     """ROC and PR points per score, the run's calibration deciles and its decision curve."""
-    return curve_points(run.predictions, run.calibration_curve, run.decision_curve, run.metrics)
+    return curve_points(
+        run.predictions,
+        run.calibration_curve,
+        run.decision_curve,
+        run.metrics,
+        scores.column_labels(),
+    )

@@ -15,7 +15,7 @@ from hepatorisk.figures import explanation as fsh
 from hepatorisk.figures import performance as fp
 from hepatorisk.figures import safety as fs
 from hepatorisk.figures.style import encode_png, styled
-from hepatorisk.modeling.scores import SCORES
+from hepatorisk.modeling.scores import BASELINE, MODEL, SCORES, key_labels
 from hepatorisk.reports.data import ReportData
 
 __all__ = ["SECTIONS", "figures", "render_html"]
@@ -45,7 +45,7 @@ def figures(data: ReportData) -> dict[str, Any]:
         "roc": _draw(fp.roc_figure, data.curves, *_roc_facts(data.performance)),
         "pr": _draw(fp.pr_figure, data.curves, data.performance),
         "calibration": _draw(fp.calibration_figure, data.curves),
-        "decision": _draw(fp.decision_figure, data.curves),
+        "decision": _draw(fp.decision_figure, data.curves, key_labels((MODEL, BASELINE))),
         "shap_bar": _draw(fsh.bar_figure, data.shap),
         "beeswarm": _draw(fsh.beeswarm_figure, data.shap),
         "dependence": _draw(fsh.dependence_figure, data.shap),
@@ -59,9 +59,9 @@ def figures(data: ReportData) -> dict[str, Any]:
 
 
 def _roc_facts(performance: dict[str, Any]) -> tuple[dict[str, float | None], int, int]:
-    """Each score's test AUROC (by score key), the test patients and events."""
+    """Each score's test AUROC (by display label), the test patients and events."""
     row = next(r for r in performance["rows"] if r["metric"] == "auroc")
-    auroc = {s.key: (row.get(s.key) or {}).get("estimate") for s in SCORES}
+    auroc = {s.label: (row.get(s.key) or {}).get("estimate") for s in SCORES}
     return auroc, performance["n"], performance["events"]
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hepatorisk.figures import performance as performance_figures
 from hepatorisk.figures.style import png_bytes, styled
+from hepatorisk.modeling import scores
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
 from hepatorisk.training.spec import PipelineSpec
 from hepatorisk.training.steps.evaluation import Evaluation
@@ -136,18 +137,24 @@ def plots(evaluation: Evaluation) -> dict[str, bytes]:
     """The run's ROC, calibration and decision-curve figures (the report's, same data), as PNG."""
     m = evaluation.metrics | evaluation.baseline_metrics
     curves = performance_figures.curve_points(
-        evaluation.predictions, evaluation.calibration_curve, evaluation.decision_curve, m
+        evaluation.predictions,
+        evaluation.calibration_curve,
+        evaluation.decision_curve,
+        m,
+        scores.column_labels(),
     )
     auroc = {
-        MODEL.key: m.get("test_auroc"),
-        BASELINE.key: m.get("baseline_test_auroc"),
-        ORACLE.key: m.get("oracle_auroc"),
+        MODEL.label: m.get("test_auroc"),
+        BASELINE.label: m.get("baseline_test_auroc"),
+        ORACLE.label: m.get("oracle_auroc"),
     }
     n, events = len(evaluation.predictions), int(evaluation.predictions["y"].sum())
     drawn = {
         "roc": lambda: performance_figures.roc_figure(curves, auroc, n, events),
         "calibration": lambda: performance_figures.calibration_figure(curves),
-        "decision_curve": lambda: performance_figures.decision_figure(curves),
+        "decision_curve": lambda: performance_figures.decision_figure(
+            curves, scores.key_labels((MODEL, BASELINE))
+        ),
     }
     out = {}
     for name, draw in drawn.items():
