@@ -57,7 +57,7 @@ def test_report_json_has_every_section(built: Built) -> None:
 
 
 def test_numbers_are_the_runs_metrics(built: Built) -> None:
-    tracking.configure(root=built.root)
+    tracking.configure(built.tracking_uri)
     logged = mlflow.MlflowClient().get_run(built.run_id).data.metrics
     data = ReportData.read(built.out / "report.json")
     rows = {r["metric"]: r for r in data.performance["rows"]}
@@ -73,7 +73,7 @@ def test_numbers_are_the_runs_metrics(built: Built) -> None:
 
 
 def test_report_is_logged_to_the_models_run(built: Built) -> None:
-    tracking.configure(root=built.root)
+    tracking.configure(built.tracking_uri)
     listed = {a.path for a in mlflow.MlflowClient().list_artifacts(built.run_id, "report")}
     assert listed == {"report/report.html", "report/report.json", "report/report.pdf"}
 

@@ -63,7 +63,7 @@ def test_missing_chromium_is_a_clear_error_after_html_and_json(
 
 
 def test_a_run_without_evaluation_artifacts_is_a_clear_error(built: Built, tmp_path: Path) -> None:
-    tracking.configure(root=built.root)
+    tracking.configure(built.tracking_uri)
     uri = mlflow.MlflowClient().get_run(built.run_id).info.artifact_uri
     subgroups = Path(uri.removeprefix("file://")) / "evaluation" / "subgroups.csv"
     moved = tmp_path / "subgroups.csv"
