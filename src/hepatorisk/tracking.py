@@ -160,16 +160,15 @@ class RunLogger:
         self, frame: pd.DataFrame, source: Path, name: str, target: str, digest: str
     ) -> None:
         """Dataset lineage: the cohort folder, its content digest, its outcome column."""
-        import mlflow.data
+        import mlflow
+        from mlflow.data.pandas_dataset import from_pandas
 
         with warnings.catch_warnings():
             # MLflow registers its local-artifact source class twice and warns about the tie
             warnings.filterwarnings("ignore", message="The specified dataset source can be")
             # the cohort's integer columns are never missing (nullable ones are floats)
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-            data = mlflow.data.from_pandas(
-                frame, source=str(source), name=name, targets=target, digest=digest
-            )
+            data = from_pandas(frame, source=str(source), name=name, targets=target, digest=digest)
             mlflow.log_input(data, context="training")
 
     def model(self, bundle_dir: Path, example: pd.DataFrame, output: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ from hepatorisk.cohorts.kinds import PUBLIC_KINDS
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cohort = sub.add_parser("cohort", help="generate, build or describe a cohort")
     actions = cohort.add_subparsers(dest="action", required=True, metavar="ACTION")
 

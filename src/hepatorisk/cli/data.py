@@ -12,7 +12,7 @@ from hepatorisk.paths import PUBLIC_DATA
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     data = sub.add_parser("data", help="fetch or verify the public datasets (SHA-256 checked)")
     actions = data.add_subparsers(dest="action", required=True, metavar="ACTION")
 

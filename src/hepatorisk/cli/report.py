@@ -9,7 +9,7 @@ from pathlib import Path
 from hepatorisk.exceptions import ConfigError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser(
         "report",
         help="write the review-board report (report.html, report.pdf, report.json) of a model",

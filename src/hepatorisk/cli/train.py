@@ -12,7 +12,7 @@ def _out(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     train = sub.add_parser("train", help="run a training pipeline (tracked in MLflow)")
     train.add_argument("pipeline", type=Path, help="pipelines/NAME.yaml")
     train.add_argument(

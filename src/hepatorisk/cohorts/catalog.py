@@ -20,7 +20,8 @@ def id_column(manifest: CohortManifest) -> str:
 
 
 def _schemas(kind: str) -> dict[str, TableSchema]:
-    return importlib.import_module(kind_info(kind).schema_module).TABLES
+    tables: dict[str, TableSchema] = importlib.import_module(kind_info(kind).schema_module).TABLES
+    return tables
 
 
 def read_cohort_table(directory: Path, name: str) -> pd.DataFrame:

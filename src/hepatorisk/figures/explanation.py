@@ -98,7 +98,8 @@ def _swarm_offsets(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     hist, edges = np.histogram(finite, bins=60)
     density = hist / hist.max()
     idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(hist) - 1)
-    return rng.uniform(-0.38, 0.38, len(values)) * density[idx]
+    jitter: np.ndarray = rng.uniform(-0.38, 0.38, len(values)) * density[idx]
+    return jitter
 
 
 def dependence_figure(shap: dict[str, Any]) -> Drawn:

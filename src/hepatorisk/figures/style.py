@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 __all__ = [
     "GREYS",
@@ -39,7 +40,7 @@ GREYS = ("black", "0.35", "0.55", "0.7")
 DPI = 130
 Drawn = tuple[Figure, str]  # a figure and its caption
 
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.size": 8.5,
     "axes.titlesize": 9,
     "axes.labelsize": 8.5,

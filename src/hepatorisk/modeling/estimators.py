@@ -11,6 +11,8 @@ natural-cubic-like B-splines for continuous predictors and one-hot categories.
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -56,7 +58,7 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         self.reg_lambda = reg_lambda
         self.random_state = random_state
 
-    def _params(self) -> dict:
+    def _params(self) -> dict[str, Any]:
         return {
             "objective": "binary",
             "learning_rate": self.learning_rate,
@@ -130,7 +132,7 @@ SINGLE_THREAD_ROWS = 5_000
 
 def _predict(booster: lgb.Booster, X: np.ndarray, **kind: bool) -> np.ndarray:
     threads = 1 if len(X) < SINGLE_THREAD_ROWS else 0  # 0: LightGBM's default (all cores)
-    return booster.predict(X, num_threads=threads, **kind)
+    return np.asarray(booster.predict(X, num_threads=threads, **kind))
 
 
 def _matrix(X: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -218,7 +220,8 @@ class SplineLogistic(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "pipeline_")
-        return self.pipeline_.predict_proba(_object_categories(X))
+        probabilities: np.ndarray = self.pipeline_.predict_proba(_object_categories(X))
+        return probabilities
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] > 0.5).astype(int)

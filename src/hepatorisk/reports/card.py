@@ -17,7 +17,8 @@ __all__ = ["decision_support_statement", "model_card", "tripod_section", "tripod
 @lru_cache(maxsize=4)
 def _packaged(name: str) -> dict[str, Any]:
     text = resources.files("hepatorisk.reports").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
 
 
 def decision_support_statement() -> str:

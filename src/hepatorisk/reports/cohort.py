@@ -7,7 +7,7 @@ not the patient) and the outcome, typed from the records so any cohort kind work
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -39,6 +39,7 @@ def table_one_variables(bundle: ModelBundle, records: pd.DataFrame, outcome: str
             continue
         dtype = records[column].dtype
         label, unit = _label_and_unit(bundle, column)
+        kind: Literal["continuous", "binary", "categorical"]
         if pd.api.types.is_bool_dtype(dtype):
             kind = "binary"
         elif pd.api.types.is_numeric_dtype(dtype):

@@ -185,9 +185,9 @@ def _waterfall(
         "contributions": [
             {
                 "variable": g,
-                "label": bundle.label(g),
-                "input": reps[g],
-                "value": _value_text(X.iloc[at][reps[g]]),
+                "label": bundle.label(str(g)),
+                "input": reps[str(g)],
+                "value": _value_text(X.iloc[at][reps[str(g)]]),
                 "log_odds": float(v),
             }
             for g, v in shown.items()

@@ -38,7 +38,9 @@ def subgroup_section(run: RunArtifacts, test: pd.DataFrame) -> dict[str, Any]:
     n_boot = min(int(float(run.params.get("evaluation.bootstrap", 500))), 500)
     rows = []
     for record in table.to_dict(orient="records"):
-        row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()}
+        row: dict[str, Any] = {
+            str(k): (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()
+        }
         row["level"] = str(row["level"])
         row["reported"] = bool(row["reported"])
         row["reason"] = row.get("reason") or ""

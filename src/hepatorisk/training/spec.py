@@ -7,7 +7,7 @@ overrides any key from the command line (the value is read as YAML, so numbers s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -119,7 +119,7 @@ def load_pipeline(path: Path, overrides: list[str] | None = None) -> PipelineSpe
             value = yaml.safe_load(text)
         except yaml.YAMLError:
             value = text
-        tree: dict = {}
+        tree: dict[str, Any] = {}
         node = tree
         parts = key.split(".")
         for part in parts[:-1]:

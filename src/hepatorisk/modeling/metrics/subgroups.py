@@ -26,7 +26,9 @@ def age_band(age: pd.Series) -> pd.Series:
     banded = pd.cut(
         pd.to_numeric(age), [-np.inf, 18, 30, 40, 50, np.inf], right=False, labels=labels
     )
-    return banded.cat.add_categories("missing").fillna("missing").rename(age.name)
+    out: pd.Series = banded.cat.add_categories("missing").fillna("missing")
+    out.name = age.name
+    return out
 
 
 def _levels(column: pd.Series) -> tuple[pd.Series, list[str]]:

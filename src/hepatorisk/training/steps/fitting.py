@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ class Trained:
 
     bundle: ModelBundle
     baseline: SplineLogistic
-    booster_params: dict
+    booster_params: dict[str, Any]
     search: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -77,7 +78,7 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
     builder.fit(records.iloc[parts.train])
     X = builder.transform(records)
     y = dataset.y
-    params = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
+    params: dict[str, Any] = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
     search = pd.DataFrame()
     if spec.model.search.trials > 0:
         params, search = _search(X.iloc[parts.train], y[parts.train], params, spec)
@@ -121,8 +122,8 @@ def _as_int_if_whole(value: float) -> float | int:
 
 
 def _search(
-    X: pd.DataFrame, y: np.ndarray, fixed: dict, spec: PipelineSpec
-) -> tuple[dict, pd.DataFrame]:
+    X: pd.DataFrame, y: np.ndarray, fixed: dict[str, Any], spec: PipelineSpec
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Seeded random search by stratified K-fold AUROC on the training rows only."""
     space = {k: _range(k, lo, hi) for k, (lo, hi) in spec.model.search.space.items()}
     sampler = ParameterSampler(space, n_iter=spec.model.search.trials, random_state=spec.split.seed)
@@ -143,7 +144,7 @@ def _search(
         rows.append({"trial": trial, **params, "cv_auroc": float(np.mean(scores))})
     table = pd.DataFrame(rows).sort_values("cv_auroc", ascending=False)
     best = table.iloc[0].drop(["trial", "cv_auroc"]).to_dict()
-    return {k: _as_int_if_whole(v) for k, v in best.items()}, table
+    return {str(k): _as_int_if_whole(v) for k, v in best.items()}, table
 
 
 def _range(name: str, low: float, high: float) -> object:

@@ -55,7 +55,9 @@ def ingest(spec: PipelineSpec, root: Path) -> Dataset:
     oracle = None
     if spec.oracle is not None:
         oracle = frame[spec.oracle].to_numpy(dtype=float)
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values).hexdigest()
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    ).hexdigest()
     return Dataset(
         manifest,
         frame,

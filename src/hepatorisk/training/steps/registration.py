@@ -8,6 +8,7 @@ any object with the same methods in a test. Nothing here imports MLflow.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from hepatorisk.figures import performance as performance_figures
-from hepatorisk.figures.style import png_bytes, styled
+from hepatorisk.figures.style import Drawn, png_bytes, styled
 from hepatorisk.modeling import scores
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
 from hepatorisk.training.spec import PipelineSpec
@@ -96,7 +97,7 @@ def register(
     return Registered(model_uri, version)
 
 
-def _flat_params(tree: dict, prefix: str = "") -> dict[str, object]:
+def _flat_params(tree: dict[str, Any], prefix: str = "") -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in tree.items():
         if isinstance(value, dict) and value and key not in ("labels", "groups", "derived"):
@@ -120,9 +121,10 @@ def _log_evaluation(
     run.frame("evaluation/subgroups.csv", evaluation.subgroups)
     if not evaluation.internal_external.empty:
         run.frame("evaluation/internal_external.csv", evaluation.internal_external)
-        for row in evaluation.internal_external.itertuples():
-            key = str(row.held_out).replace("=", "_").replace(" ", "_")
-            run.metrics({f"loo_{key}_auroc": row.auroc})
+        held = evaluation.internal_external
+        for held_out, auroc in zip(held["held_out"], held["auroc"], strict=True):
+            key = str(held_out).replace("=", "_").replace(" ", "_")
+            run.metrics({f"loo_{key}_auroc": auroc})
     if not trained.search.empty:
         run.frame("evaluation/search.csv", trained.search)
     split_labels = pd.Series("train", index=range(len(dataset.y)))
@@ -149,14 +151,14 @@ def plots(evaluation: Evaluation) -> dict[str, bytes]:
         ORACLE.label: m.get("oracle_auroc"),
     }
     n, events = len(evaluation.predictions), int(evaluation.predictions["y"].sum())
-    drawn = {
+    drawn: dict[str, Callable[[], Drawn]] = {
         "roc": lambda: performance_figures.roc_figure(curves, auroc, n, events),
         "calibration": lambda: performance_figures.calibration_figure(curves),
         "decision_curve": lambda: performance_figures.decision_figure(
             curves, scores.key_labels((MODEL, BASELINE))
         ),
     }
-    out = {}
+    out: dict[str, bytes] = {}
     for name, draw in drawn.items():
         with styled():  # the style applies to drawing and saving alike
             figure, _caption = draw()
