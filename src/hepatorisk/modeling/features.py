@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,17 +67,21 @@ def _parse(expression: str) -> ast.Expression:
     return tree
 
 
-def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray]) -> np.ndarray | np.float64:
     if isinstance(node, ast.Expression):
         return _evaluate(node.body, columns)
     if isinstance(node, ast.Name):
         return columns[node.id]
     if isinstance(node, ast.Constant):
+        assert isinstance(node.value, int | float)  # _parse admits numbers only
         return np.float64(node.value)
+    result: np.ndarray
     if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](_evaluate(node.operand, columns))
+        result = _UNARY[type(node.op)](_evaluate(node.operand, columns))
+        return result
     assert isinstance(node, ast.BinOp)
-    return _BINARY[type(node.op)](_evaluate(node.left, columns), _evaluate(node.right, columns))
+    result = _BINARY[type(node.op)](_evaluate(node.left, columns), _evaluate(node.right, columns))
+    return result
 
 
 def expression_sources(expression: str) -> list[str]:
@@ -206,20 +211,20 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
 
     def _trees(self) -> dict[str, ast.Expression]:
         """Derived-feature expressions, parsed once."""
-        cache = self.__dict__.setdefault("_tree_cache", {})
+        cache: dict[str, ast.Expression] = self.__dict__.setdefault("_tree_cache", {})
         if not cache:
             cache.update({n: _parse(e) for n, e in (self.derived or {}).items()})
         return cache
 
     def _lookup(self, col: str) -> dict[str, int]:
-        cache = self.__dict__.setdefault("_lookup_cache", {})
+        cache: dict[str, dict[str, int]] = self.__dict__.setdefault("_lookup_cache", {})
         if col not in cache:
             cache[col] = {level: code for code, level in enumerate(self.categories_[col])}
         return cache[col]
 
     def _dtype(self, col: str) -> pd.CategoricalDtype:
         """The column's categorical dtype, built once (validating levels costs per call)."""
-        cache = self.__dict__.setdefault("_dtype_cache", {})
+        cache: dict[str, pd.CategoricalDtype] = self.__dict__.setdefault("_dtype_cache", {})
         if col not in cache:
             cache[col] = pd.CategoricalDtype(self.categories_[col])
         return cache[col]
@@ -228,7 +233,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         return np.asarray(self.feature_names_out_, dtype=object)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild the fitted builder, as plain JSON-able data."""
         check_is_fitted(self, "input_columns_")
         return {
@@ -239,15 +244,16 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> FeatureBuilder:
-        builder = cls(columns=tuple(data["columns"]), derived=dict(data["derived"]))
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureBuilder:
+        derived: dict[str, str] = dict(data["derived"])
+        builder = cls(columns=tuple(data["columns"]), derived=derived)
         sources = {name: [name] for name in builder.columns}
-        sources |= {n: expression_sources(e) for n, e in builder.derived.items()}
+        sources |= {n: expression_sources(e) for n, e in derived.items()}
         builder.kinds_ = dict(data["kinds"])
         builder.categories_ = {k: list(v) for k, v in data["categories"].items()}
         builder.input_columns_ = list(dict.fromkeys(c for cols in sources.values() for c in cols))
         builder.sources_ = sources
-        builder.feature_names_out_ = [*builder.columns, *builder.derived]
+        builder.feature_names_out_ = [*builder.columns, *derived]
         builder.categorical_features_ = [
             c for c in builder.columns if builder.kinds_[c] == "categorical"
         ]

@@ -7,21 +7,21 @@ so the feature code, the booster and the calibration are the same everywhere.
 
 from pathlib import Path
 
-import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
 from hepatorisk.modeling.bundle import ModelBundle
 
 __all__ = ["HepatoriskPyfunc"]
 
 
-class HepatoriskPyfunc(mlflow.pyfunc.PythonModel):
+class HepatoriskPyfunc(PythonModel):
     """Calibrated probability (and optionally its explanation) for each patient record."""
 
     # the logged signature (the patient record) is this model's contract, not type hints
     _skip_type_hint_validation = True
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+    def load_context(self, context: PythonModelContext) -> None:
         self.bundle = ModelBundle.load(Path(context.artifacts["bundle"]))
 
     # no type hints here on purpose: MLflow would derive a second, looser signature from them;
