@@ -72,4 +72,4 @@ sample: setup ## regenerate the committed 2,000-patient sample in data/synthetic
 	$(BIN)/hepatorisk cohort generate --patients 2000 --seed $(SEED) --out data/synthetic/sample
 
 clean: ## remove generated work (keeps .venv)
-	rm -rf $(WORK) mlruns mlflow.db
+	rm -rf $(WORK) mlruns mlartifacts mlflow.db

@@ -13,8 +13,9 @@ G3 >5-20, G4 >20 x baseline; bilirubin G1 >1-1.5, G2 >1.5-3, G3 >3-10, G4 >10 x 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["CtcaeGrade", "ctcae_grade"]
+__all__ = ["CtcaeGrade", "Grade", "ctcae_grade"]
 
 # Lower bound (exclusive) of grades 2, 3 and 4, as multiples of ULN (normal baseline).
 _NORMAL_BASELINE = {
@@ -27,14 +28,17 @@ _NORMAL_BASELINE = {
 _ABNORMAL_BASELINE_G1_FLOOR = {"alt": 1.5, "ast": 1.5, "alp": 2.0, "bilirubin": 1.0}
 
 
+Grade = Literal[0, 1, 2, 3, 4]
+
+
 @dataclass(frozen=True)
 class CtcaeGrade:
     """A grade (0-4) with what it was measured against."""
 
     test: str
-    grade: int
+    grade: Grade
     multiple: float
-    reference: str  # "ULN" or "baseline"
+    reference: Literal["ULN", "baseline"]
 
 
 def ctcae_grade(test: str, value: float, uln: float, baseline: float | None = None) -> CtcaeGrade:
@@ -64,7 +68,7 @@ def ctcae_grade(test: str, value: float, uln: float, baseline: float | None = No
 
 def _grade(
     multiple: float, floor: float, g2: float, g3: float, g4: float, *, floor_inclusive: bool
-) -> int:
+) -> Grade:
     if multiple > g4:
         return 4
     if multiple > g3:

@@ -1,7 +1,7 @@
 """``hepatorisk cohort describe``: Table 1 and calibration targets for any cohort folder.
 
-Each cohort kind registers a function that turns its folder into a ``Description``; this module
-only dispatches on the folder's manifest and renders the result as text or JSON.
+Each cohort kind names (``cohorts.kinds``) a function that turns its folder into a ``Description``;
+this module only dispatches on the folder's manifest and renders the result as text or JSON.
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from hepatorisk.cohorts.kinds import kind_info
 from hepatorisk.cohorts.manifest import read_manifest
-from hepatorisk.exceptions import DataContractError
 
 __all__ = ["Description", "Section", "Target", "describe_cohort", "targets_frame"]
-
-# kind -> "module:function" returning a Description; imported only when that kind is described
-DESCRIBERS = {
-    "synthetic": "hepatorisk.cohorts.synthetic.describe:describe",
-    "ctn0094": "hepatorisk.cohorts.ctn0094.describe:describe",
-    "nhanes": "hepatorisk.cohorts.nhanes.describe:describe",
-}
 
 
 @dataclass(frozen=True)
@@ -99,14 +92,8 @@ def targets_frame(targets: list[Target]) -> pd.DataFrame:
 
 def describe_cohort(directory: Path) -> Description:
     """Describe the cohort in ``directory`` according to its manifest's kind."""
-    manifest = read_manifest(directory)
-    target = DESCRIBERS.get(manifest.kind)
-    if target is None:
-        raise DataContractError(
-            f"{directory}: cohort kind {manifest.kind!r} has no description; "
-            f"known kinds: {', '.join(sorted(DESCRIBERS))}"
-        )
-    module, function = target.split(":")
+    manifest = read_manifest(directory)  # refuses a kind that is not in cohorts.kinds
+    module, function = kind_info(manifest.kind).describer.split(":")
     describer: Callable[[Path], Description] = getattr(importlib.import_module(module), function)
     return describer(directory)
 

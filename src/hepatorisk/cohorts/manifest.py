@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hepatorisk import __version__
+from hepatorisk.cohorts.kinds import KINDS
 from hepatorisk.exceptions import DataContractError, DataSourceError
 
 __all__ = ["MANIFEST_NAME", "CohortManifest", "read_manifest", "write_manifest"]
 
 MANIFEST_NAME = "cohort.json"
-KINDS = ("synthetic", "ctn0094", "nhanes")
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hepatorisk.cohorts.kinds import PUBLIC_KINDS
 from hepatorisk.data import default_source, verify_dataset
 from hepatorisk.exceptions import ConfigError
 
-__all__ = ["PUBLIC_COHORTS", "build_public_cohort"]
-
-PUBLIC_COHORTS = ("ctn0094", "nhanes")
+__all__ = ["build_public_cohort"]
 
 
 def build_public_cohort(name: str, out: Path, source: Path | None = None) -> Path:
     """Verify every published file of ``name`` in ``source``, then write the cohort to ``out``."""
-    if name not in PUBLIC_COHORTS:
-        raise ConfigError(f"unknown public cohort {name!r}; expected one of {PUBLIC_COHORTS}")
+    if name not in PUBLIC_KINDS:
+        raise ConfigError(f"unknown public cohort {name!r}; expected one of {PUBLIC_KINDS}")
     folder = source if source is not None else default_source(name)
     verify_dataset(folder, name)
     if name == "ctn0094":
