@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -189,7 +189,9 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         """Codes of the fixed training levels; a level never seen in training becomes missing
         (logged)."""
         lookup = self._lookup(col)
-        raw = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+        raw: Iterable[object] = (
+            values.to_numpy(dtype=object) if isinstance(values, pd.Series) else _iterable(values)
+        )
         codes = np.array(
             [
                 lookup.get(v, -2)
@@ -197,7 +199,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 else -1
                 if _is_missing(v)
                 else lookup.get(str(v), -2)
-                for v in raw  # type: ignore[attr-defined]
+                for v in raw
             ],
             dtype=np.int64,
         )
@@ -316,3 +318,11 @@ def _require(X: Records, columns: Sequence[str]) -> None:
         raise DataContractError(
             f"patient records lack column(s) the model needs: {', '.join(missing)}"
         )
+
+
+def _iterable(values: object) -> Iterable[object]:
+    """A column given as a plain sequence (the service's columns) or an array."""
+    if not isinstance(values, Iterable):
+        kind = type(values).__name__
+        raise DataContractError(f"a column must be a sequence of values, got {kind}")
+    return values

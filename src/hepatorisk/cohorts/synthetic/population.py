@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from hepatorisk.cohorts.synthetic.params import GeneratorConfig, Population
+from hepatorisk.cohorts.synthetic.params import GeneratorConfig, Population, Range
 
 __all__ = ["Baseline", "draw_baseline", "nafld_posterior", "nafld_prior_logit"]
 
@@ -268,8 +268,8 @@ def _lookup(keys: np.ndarray, table: dict[str, float]) -> np.ndarray:
     return np.array([table[k] for k in keys], dtype=float) if len(keys) else np.zeros(0)
 
 
-def _range(r: object) -> tuple[float, float, float, float]:
-    return (r.mean, r.sd, r.min, r.max)  # type: ignore[attr-defined]
+def _range(r: Range) -> tuple[float, float, float, float]:
+    return (r.mean, r.sd, r.min, r.max)
 
 
 def _truncated_normal(
