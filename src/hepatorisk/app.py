@@ -7,7 +7,12 @@ routers over the same core (``hepatorisk.assessment``) and the same HTTP plumbin
 ``create_app(settings)`` loads nothing at import or construction. In ``lifespan`` it opens the
 audit log and, unless models were handed in already loaded (``hepatorisk serve`` loads them first
 so that a bad model stops start-up with a clear message), loads both models in a background
-thread: ``/livez`` answers at once and ``/readyz`` says 503 until they are in.
+thread: ``/livez`` answers at once and ``/readyz`` says 503 until they are in, and again
+whenever the audit store stops answering (``web.availability``): then assessments answer 503
+with Retry-After, and both recover without a restart when the store is back.
+
+Every response carries the security headers of ``web.headers``; ``/docs`` and ``/redoc`` are
+served from assets shipped with the package (``web.docs``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ from hepatorisk.fhir.routes import router as fhir_router
 from hepatorisk.service.routes import router as json_router
 from hepatorisk.settings import Settings, get_settings
 from hepatorisk.tracking import load_versioned_model
+from hepatorisk.web.availability import install_availability_handler
+from hepatorisk.web.docs import ASSETS_PATH, install_docs
 from hepatorisk.web.errors import install_error_handlers
+from hepatorisk.web.headers import SecurityHeadersMiddleware
 from hepatorisk.web.metrics import Metrics
 from hepatorisk.web.middleware import ServiceMiddleware
 from hepatorisk.web.state import ServiceState
@@ -73,7 +81,10 @@ def create_app(
             tracking.configure(settings.tracking_uri)
         if state.audit is None:
             state.audit = AuditLog(
-                settings.audit_db_url, settings.identifier_salt.get_secret_value()
+                settings.audit_db_url,
+                settings.identifier_salt.get_secret_value(),
+                probe_timeout=settings.audit_probe_timeout,
+                probe_max_age=settings.audit_probe_max_age,
             )
         if store.current is None:
             store.reload_in_background()
@@ -86,12 +97,19 @@ def create_app(
         state.audit.close()
 
     app = FastAPI(
-        title="hepatorisk", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="hepatorisk",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # self-hosted below: no script from a CDN
+        redoc_url=None,
     )
     app.state.service = state
     app.include_router(json_router)
     app.include_router(fhir_router)
+    install_docs(app)
     install_error_handlers(app)
+    install_availability_handler(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -100,6 +118,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(ServiceMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    # outermost: the headers are on every answer, the middleware's own 413 included
+    app.add_middleware(SecurityHeadersMiddleware, cacheable_prefix=ASSETS_PATH + "/")
     return app
 
 

@@ -74,6 +74,21 @@ class Settings(BaseSettings):
         None, description="model card / documentation URL of CDS cards; default: this /docs"
     )
 
+    # --- operations under failure: readiness probe of the audit store, retry hint, /metrics ---
+    audit_probe_timeout: float = Field(
+        default=2.0, gt=0, le=30, description="seconds a readiness probe of the audit store waits"
+    )
+    audit_probe_max_age: float = Field(
+        default=1.0, ge=0, le=60, description="seconds a probe's answer is reused (cheap probes)"
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="Retry-After of a 503 when the audit store fails"
+    )
+    metrics_tokens: list[ApiToken] = Field(
+        default_factory=list,
+        description="bearer tokens of /metrics scrapers; empty: /metrics is open",
+    )
+
     def environment(self) -> dict[str, str]:
         """These settings as ``HEPATORISK_*`` variables (secrets included), so that worker
         processes started by ``hepatorisk serve --workers`` build exactly the same settings."""

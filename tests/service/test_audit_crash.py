@@ -1,10 +1,13 @@
-"""Crash test of the audit trail: ``hepatorisk serve`` killed with SIGKILL under concurrent load.
+"""Crash test of the audit trail: ``hepatorisk serve`` killed with SIGKILL under concurrent load,
+on SQLite and on PostgreSQL (a real server started by the tests; there it is crashed too, by an
+immediate shutdown at the same moment, and recovers from its WAL before the rows are read).
 
-Every assessment the server acknowledged with a 200 must be in the SQLite audit database after
-the crash, complete: its request id (the body's and the ``X-Request-ID`` header's), the versions
+Every assessment the server acknowledged with a 200 must be in the audit database after the
+crash, complete: its request id (the body's and the ``X-Request-ID`` header's), the versions
 of both models that answered, the SHA-256 of its canonical input, the keyed hash of the patient
 reference and the probabilities it returned. Requests in flight at the kill may or may not have
-a row; none may be half-written (the database passes ``PRAGMA integrity_check``).
+a row; none may be half-written (SQLite passes ``PRAGMA integrity_check``; PostgreSQL
+recovers).
 """
 
 from __future__ import annotations
@@ -25,9 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from postgres_support import Postgres, postgres
 from service_support import API_TOKEN, patient
+from sqlalchemy import create_engine, text
 
 from hepatorisk.assessment.request import AssessRequest
+
+__all__ = ["postgres"]
 
 WORKERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 60  # 200s received, across the workers, before the SIGKILL
@@ -110,6 +118,24 @@ def _audit_rows(db: Path) -> tuple[str, dict[str, list[dict[str, Any]]]]:
     return integrity, rows
 
 
+def _postgres_rows(url: str) -> dict[str, list[dict[str, Any]]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(text("SELECT * FROM assessments ORDER BY request_id, item"))
+            rows: dict[str, list[dict[str, Any]]] = {}
+            for row in result.mappings():
+                rows.setdefault(row["request_id"], []).append(dict(row))
+    finally:
+        engine.dispose()
+    return rows
+
+
+def _json(value: Any) -> Any:
+    """JSON columns: text in SQLite, already decoded by psycopg."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _canonical_sha256(body: dict[str, Any]) -> str:
     """What the audit promises to store: SHA-256 of the validated input's canonical JSON."""
     validated = AssessRequest.model_validate(body).model_dump(mode="json", exclude={"patient_ref"})
@@ -117,16 +143,22 @@ def _canonical_sha256(body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_acknowledged_assessment_is_audited_after_sigkill(
-    model_dirs: dict[str, Path], tmp_path: Path
+    model_dirs: dict[str, Path], tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     db = tmp_path / "audit.db"
+    pg: Postgres | None = None
+    url = f"sqlite:///{db}"
+    if backend == "postgresql":
+        pg = request.getfixturevalue("postgres")
+        url = pg.create_database("crash")
     log = tmp_path / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEPATORISK_", "MLFLOW_"))}
     env |= {
-        "HEPATORISK_AUDIT_DB_URL": f"sqlite:///{db}",
+        "HEPATORISK_AUDIT_DB_URL": url,
         "HEPATORISK_API_TOKENS": json.dumps([{"caller": "crash-test", "token": API_TOKEN}]),
         "HEPATORISK_IDENTIFIER_SALT": SALT,
         "PYTHONUNBUFFERED": "1",
@@ -153,6 +185,8 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
                 assert all(t.is_alive() for t in threads), [w.ended_by for w in workers]
                 time.sleep(0.005)
             proc.send_signal(signal.SIGKILL)  # a crash in the middle of the load
+            if pg is not None:
+                pg.stop("immediate")  # the database crashes too: no clean shutdown, no flush
             assert proc.wait(timeout=30) == -signal.SIGKILL
         finally:
             stop.set()
@@ -171,8 +205,12 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
     acknowledged = [pair for w in workers for pair in w.acknowledged]
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL
 
-    integrity, rows = _audit_rows(db)
-    assert integrity == "ok"
+    if pg is None:
+        integrity, rows = _audit_rows(db)
+        assert integrity == "ok"
+    else:
+        pg.start()  # crash recovery replays the WAL: what was committed is there
+        rows = _postgres_rows(url)
     missing = []
     for body, r in acknowledged:
         out = r.json()
@@ -188,11 +226,11 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
         answered = {k["outcome"]: k["model"] for k in out["risks"]}
         versions = {o: f"{m['name']}:{m['version']}@{m['alias']}" for o, m in answered.items()}
         assert versions == SERVED_VERSIONS
-        assert json.loads(row["models"]) == versions
+        assert _json(row["models"]) == versions
         assert row["input_sha256"] == _canonical_sha256(body)
         ref = body["patient_ref"].encode()
         assert row["patient_ref_hmac"] == hmac.new(SALT.encode(), ref, hashlib.sha256).hexdigest()
-        outputs = json.loads(row["outputs"])
+        outputs = _json(row["outputs"])
         for risk in out["risks"]:
             assert outputs[risk["outcome"]]["probability"] == risk["probability"]
             assert outputs[risk["outcome"]]["model"] == risk["model"]["version"]

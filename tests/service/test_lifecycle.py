@@ -121,3 +121,40 @@ def test_requests_during_reload_all_succeed(client):
     for t in threads:
         t.join()
     assert statuses == [200] * 45
+
+
+def test_reload_to_new_versions_under_load_fails_no_request(settings, model_dirs, tmp_path):
+    """Two promotions picked up by /v1/admin/reload while four clients keep assessing: every
+    request answers 200, each from one consistent pair (version 1, then 2, then 3)."""
+    liver = shutil.copytree(model_dirs["liver"], tmp_path / "liver")
+    mine = type(settings).model_validate(settings.model_dump() | {"liver_model": str(liver)})
+    promotions = [build_bundle("liver_event_12w", "hepatorisk-liver", n_estimators=50 + 10 * i,
+                               seed=i) for i in (1, 2)]  # fmt: skip
+    answers: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+    with TestClient(create_app(mine)) as c:
+        wait_ready(c)
+
+        def hammer() -> None:
+            while not stop.is_set():
+                r = c.post("/v1/assess", json=patient(), headers=AUTH)
+                version = r.json()["risks"][0]["model"]["version"] if r.status_code == 200 else None
+                answers.append((r.status_code, version))
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for version, bundle in enumerate(promotions, start=2):
+                threading.Event().wait(0.3)
+                export(bundle, liver, str(version))
+                r = c.post("/v1/admin/reload?wait=true", headers=ADMIN)
+                assert r.status_code == 202 and r.json()["state"] == "succeeded", r.text
+            threading.Event().wait(0.3)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+    assert len(answers) > 20
+    assert [s for s, _ in answers if s != 200] == []
+    assert {v for _, v in answers} == {"1", "2", "3"}

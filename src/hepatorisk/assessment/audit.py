@@ -7,6 +7,23 @@ that holds its rows, and under concurrent load many requests share one fsync. Th
 stored only as the SHA-256 of its canonical JSON and the caller's patient reference only as a
 keyed hash (HMAC-SHA-256): the audit proves what was assessed without holding patient data.
 SQLite by default (WAL, synchronous FULL), any SQLAlchemy URL in production (PostgreSQL).
+
+Durability of an acknowledged assessment (a 200 leaves only after its commit returned):
+
+- SQLite: journal_mode=WAL and synchronous=FULL on every connection: the commit returns after the
+  write-ahead log holding the transaction was fsync'ed, so the row survives a crash of the
+  service process and of the operating system or a power loss (on storage that honours fsync).
+- PostgreSQL: the commit returns after the server flushed its WAL record to disk (fsync=on and
+  synchronous_commit=on, the server defaults); a session whose server default is
+  synchronous_commit=off is set back to on, and a server running with fsync=off is reported in
+  the log. The row survives a crash of the service, of the database server and of its host; with
+  synchronous replication configured by the operator, also the loss of the primary.
+- Either way a commit that fails raises :class:`AuditUnavailableError`: the caller answers no
+  assessment (the web layer answers 503 with Retry-After), so nothing is acknowledged unaudited.
+
+:meth:`AuditLog.health` is the readiness probe: a trivial statement on a fresh connection (on
+SQLite the write lock is taken and released), bounded by a timeout and cached for a second.
+Database URLs are shown only through :func:`mask_url` (password replaced).
 """
 
 from __future__ import annotations
@@ -15,8 +32,12 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
+import os
 import queue
+import re
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -38,8 +59,57 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
 
-__all__ = ["AuditEntry", "AuditLog", "FeedbackEntry", "canonical_sha256"]
+from hepatorisk.exceptions import HepatoriskError
+
+__all__ = [
+    "AuditEntry",
+    "AuditLog",
+    "AuditUnavailableError",
+    "FeedbackEntry",
+    "canonical_sha256",
+    "mask_url",
+    "mask_urls",
+]
+
+log = logging.getLogger(__name__)
+
+_PROBE_TIMEOUT_S = 2.0  # a probe that has not answered by then counts as "unavailable"
+_PROBE_MAX_AGE_S = 1.0  # a probe's answer is reused this long (probes stay cheap)
+
+
+class AuditUnavailableError(HepatoriskError):
+    """The audit store could not commit (or cannot be reached): nothing may be acknowledged.
+
+    The message names neither the database URL nor any row: only what kind of failure it was."""
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: mask whatever looks like a password
+        return mask_urls(url)
+
+
+_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^/:@\s]*:)[^@\s]*@")
+_CONNINFO_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
+
+
+def mask_urls(text: str) -> str:
+    """``text`` with the password of every URL (``scheme://user:password@``) and of every
+    libpq ``password=...`` replaced by ``***``, e.g. in a driver's error message."""
+    text = _PASSWORD.sub(r"\g<head>***@", text)
+    return _CONNINFO_PASSWORD.sub(r"\g<head>***", text)
+
+
+def _describe(exc: BaseException) -> str:
+    """A failure as its type and first line, masked, without SQL or parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0][:200]
+    return mask_urls(f"{type(orig).__name__}: {first}")
+
 
 metadata = MetaData()
 assessments = Table(
@@ -104,10 +174,24 @@ class FeedbackEntry:
 class AuditLog:
     """Append-only writer (and reader, for audits and tests) over one SQLAlchemy engine."""
 
-    def __init__(self, url: str, salt: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        salt: str = "",
+        *,
+        probe_timeout: float = _PROBE_TIMEOUT_S,
+        probe_max_age: float = _PROBE_MAX_AGE_S,
+    ) -> None:
+        self.url = mask_url(url)  # for messages: never the password
         self.engine = _engine(url)
         self._salt = salt.encode()
         metadata.create_all(self.engine)
+        self._probe_engine = _probe_engine(url, probe_timeout)
+        self._probe_timeout = probe_timeout
+        self._probe_max_age = probe_max_age
+        self._probe_lock = threading.Lock()
+        self._probe_running: Future[None] | None = None
+        self._health: tuple[float, str | None] = (time.monotonic(), None)  # (when, problem)
         self._pending: queue.SimpleQueue[tuple[list[dict[str, Any]], Future[None]] | None] = (
             queue.SimpleQueue()
         )
@@ -160,6 +244,68 @@ class AuditLog:
         self._pending.put((rows, done))
         return done
 
+    def health_cached(self) -> tuple[bool, str | None]:
+        """(fresh, problem) of the last probe, without probing: ``problem`` is None when the
+        store answered; ``fresh`` is False once the answer is older than ``probe_max_age``."""
+        when, problem = self._health
+        return time.monotonic() - when < self._probe_max_age, problem
+
+    def health(self) -> str | None:
+        """None when the store answers, else why not (masked): the cached answer while fresh,
+        else a new probe, waited for at most ``probe_timeout`` (a probe that hangs is not
+        started twice). Blocks: call it from a thread."""
+        fresh, problem = self.health_cached()
+        if fresh:
+            return problem
+        with self._probe_lock:
+            fresh, problem = self.health_cached()
+            if fresh:
+                return problem
+            running = self._probe_running
+            if running is None or running.done():
+                running = self._probe_running = Future()
+                threading.Thread(
+                    target=self._probe, args=(running,), name="audit-probe", daemon=True
+                ).start()
+            try:
+                running.result(timeout=self._probe_timeout)
+                problem = None
+            except TimeoutError:
+                problem = f"audit store did not answer within {self._probe_timeout:g} s"
+            except Exception as exc:
+                problem = f"audit store unavailable: {_describe(exc)}"
+            if problem is not None and self._health[1] is None:
+                log.warning("%s (%s)", problem, self.url)
+            elif problem is None and self._health[1] is not None:
+                log.warning("audit store available again (%s)", self.url)
+            self._health = (time.monotonic(), problem)
+            return problem
+
+    def _probe(self, done: Future[None]) -> None:
+        try:
+            with self._probe_engine.connect() as conn:
+                if conn.dialect.name == "sqlite":
+                    # the write lock, taken and released: a locked or vanished database fails
+                    database = conn.engine.url.database
+                    if database and database != ":memory:" and not os.path.exists(database):
+                        raise FileNotFoundError(f"database file {database} is gone")
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    conn.exec_driver_sql("ROLLBACK")
+                else:
+                    conn.exec_driver_sql("SELECT 1")
+        except BaseException as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    def _failed(self, exc: BaseException) -> AuditUnavailableError:
+        """The exception a caller sees for a failed commit; the probe's answer goes stale, so
+        the next readiness check probes again."""
+        problem = f"audit commit failed: {_describe(exc)}"
+        log.error("%s (%s)", problem, self.url)
+        self._health = (time.monotonic() - self._probe_max_age, self._health[1] or problem)
+        return AuditUnavailableError(problem)
+
     def _write_loop(self) -> None:
         """Commit whatever is waiting in one transaction; if that fails, each request alone, so
         one bad request cannot fail the others. One connection for the thread's life (a pool
@@ -193,7 +339,7 @@ class AuditLog:
                         except Exception as exc:
                             _discard(conn)
                             conn = None
-                            done.set_exception(exc)
+                            done.set_exception(self._failed(exc))
                         else:
                             done.set_result(None)
                 else:
@@ -225,8 +371,11 @@ class AuditLog:
             }
             for i, e in enumerate(entries)
         ]
-        with self.engine.begin() as conn:
-            conn.execute(insert(card_feedback), rows)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(card_feedback), rows)
+        except Exception as exc:
+            raise self._failed(exc) from None
 
     def feedback_rows(self, card_uuid: str | None = None) -> list[dict[str, Any]]:
         query = select(card_feedback).order_by(card_feedback.c.created_at, card_feedback.c.item)
@@ -240,6 +389,7 @@ class AuditLog:
         self._pending.put(None)
         self._writer.join()
         self.engine.dispose()
+        self._probe_engine.dispose()
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -255,6 +405,11 @@ def _discard(conn: Connection | None) -> None:
 
 def _engine(url: str) -> Engine:
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # a server that does not answer fails the connection (and so the commit) in 10 s
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        event.listen(engine, "connect", _postgres_durable)
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
@@ -269,3 +424,33 @@ def _engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _postgres_durable(dbapi_conn: Any, _record: Any) -> None:
+    """A commit returns only once its WAL record is on the server's disk (module docstring)."""
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("SHOW synchronous_commit")
+        if cursor.fetchone()[0] == "off":
+            cursor.execute("SET synchronous_commit TO on")
+        cursor.execute("SHOW fsync")
+        if cursor.fetchone()[0] == "off":
+            log.warning("the audit database runs with fsync=off: a server crash can lose commits")
+    finally:
+        cursor.close()
+    if not getattr(dbapi_conn, "autocommit", True):
+        dbapi_conn.commit()  # end the transaction SHOW opened; the SET is session-wide
+
+
+def _probe_engine(url: str, timeout: float) -> Engine:
+    """A separate engine for probes: a fresh connection each time (a pooled one could hide a
+    server that is gone), the connection attempt itself bounded by ``timeout``."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        args: dict[str, Any] = {"check_same_thread": False, "timeout": timeout}
+    elif backend == "postgresql":
+        args = {"connect_timeout": max(1, round(timeout))}
+    else:
+        args = {}
+    return create_engine(url, poolclass=NullPool, connect_args=args)

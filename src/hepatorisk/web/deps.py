@@ -20,6 +20,7 @@ from hepatorisk.assessment.context import AssessmentContext
 from hepatorisk.assessment.model_pair import ModelPair
 from hepatorisk.settings import Settings
 from hepatorisk.web.auth import authenticate
+from hepatorisk.web.availability import require_audit_available
 from hepatorisk.web.state import ServiceState
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "AssessmentDep",
     "AuditDep",
     "CallerDep",
+    "MetricsScraperDep",
     "ModelsDep",
     "SettingsDep",
     "StateDep",
@@ -87,6 +89,25 @@ async def get_admin(state: StateDep, creds: Annotated[Credentials, Depends(_admi
 CallerDep = Annotated[str, Depends(get_caller)]
 AdminDep = Annotated[str, Depends(get_admin)]
 
+_metrics_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="MetricsBearer",
+    description="scraper token (HEPATORISK_METRICS_TOKENS), when configured",
+)
+
+
+async def get_metrics_scraper(
+    state: StateDep, creds: Annotated[Credentials, Depends(_metrics_bearer)]
+) -> str | None:
+    """The scraper's name when ``metrics_tokens`` are configured (401 without one of them);
+    None when ``/metrics`` is open (the default: a scraper on the internal network)."""
+    if not state.settings.metrics_tokens:
+        return None
+    return authenticate(creds.credentials if creds else None, state.settings.metrics_tokens)
+
+
+MetricsScraperDep = Annotated[str | None, Depends(get_metrics_scraper)]
+
 
 @declares(503)
 async def get_models(state: StateDep, caller: CallerDep) -> ModelPair:
@@ -100,9 +121,12 @@ async def get_models(state: StateDep, caller: CallerDep) -> ModelPair:
 
 @declares(503)
 async def get_audit(state: StateDep) -> AuditLog:
-    """The open audit log (503 before it is open)."""
+    """The open audit log: 503 before it is open, and 503 with Retry-After while its store is
+    down (the readiness probe's answer, cached about a second): no model runs for an answer
+    that could not be audited."""
     if state.audit is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "audit log is not open")
+    await require_audit_available(state.audit)
     return state.audit
 
 
