@@ -73,12 +73,86 @@ def test_missing_required_section(client):
     ]
 
 
-@pytest.mark.parametrize(
-    "raw", [b"", b"{", b"not json", b"[]", b"null", b'{"demographics": 5}', b"\xff\xfe"]
-)
-def test_garbage_json_is_a_422(client, raw):
+@pytest.mark.parametrize("raw", [b"", b"[]", b"null", b'{"demographics": 5}'])
+def test_json_that_is_not_a_record_is_a_422(client, raw):
     r = client.post("/v1/assess", content=raw, headers={**AUTH, "Content-Type": "application/json"})
     assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize(
+    "raw", [b"{", b"not json", b"\xff\xfe", b'{"demographics": {"age": 41}', b"{}{}", b"[" * 65]
+)
+def test_body_that_is_not_json_is_a_400_with_the_request_id(client, raw):
+    r = client.post("/v1/assess", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert set(r.json()) == {"detail", "request_id"}
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+NOT_JSON = [
+    None,
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "multipart/form-data; boundary=x",
+]
+
+
+@pytest.mark.parametrize("ctype", NOT_JSON)
+def test_a_body_that_is_not_json_by_its_content_type_is_a_415(client, ctype):
+    headers = {**AUTH, **({"Content-Type": ctype} if ctype else {})}
+    r = client.post("/v1/assess", content=json.dumps(patient()).encode(), headers=headers)
+    assert r.status_code == 415, r.text
+    assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"labs": {"alt": {"value": 48, "value": 4800}}}', "labs.alt.value"),
+        (b'{"labs": {}, "labs": {}}', "labs"),
+        (b'{"labs": {"alt": {"value": NaN}}}', "labs.alt.value"),
+        (b'{"labs": {"alt": {"uln": 1e400}}}', "labs.alt.uln"),
+        (b'{"kratom": {"dose_g_day": -Infinity}}', "kratom.dose_g_day"),
+    ],
+)
+def test_duplicate_keys_and_non_finite_numbers_are_named(client, raw, field):
+    r = client.post("/v1/assess", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert error["field"] == field
+    assert error["got"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("labs.alt.value", True, "a number"),
+        ("labs.alt.value", "48", "a number"),
+        ("demographics.age", "41", "an integer"),
+        ("demographics.age", 41.5, "an integer"),
+        ("hepatitis.hcv_antibody", 1, "true or false"),
+        ("hepatitis.hcv_antibody", "true", "true or false"),
+        ("medications.statin", "no", "true or false"),
+        ("demographics.diabetes", "Y", "true or false"),
+    ],
+)
+def test_strict_types_say_what_was_expected(client, path, value, expected):
+    r = client.post("/v1/assess", json=_with(path, value), headers=AUTH)
+    assert r.status_code == 422, r.text
+    [error] = r.json()["detail"]
+    assert (error["field"], error["allowed"]) == (path, expected)
+    assert error["got"] == (value if not isinstance(value, str) else None)
+
+
+def test_a_whole_number_is_an_integer(client):
+    r = client.post("/v1/assess", json=_with("demographics.age", 41.0), headers=AUTH)
+    same = client.post("/v1/assess", json=patient(), headers=AUTH)
+    assert r.status_code == 200, r.text
+    drop = {"request_id"}
+    assert {k: v for k, v in r.json().items() if k not in drop} == {
+        k: v for k, v in same.json().items() if k not in drop
+    }
 
 
 def test_random_mutations_never_give_a_server_error(client):

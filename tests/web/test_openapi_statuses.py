@@ -136,11 +136,11 @@ def test_every_route_documents_its_error_statuses(clients):
     document = clients["live"].app.openapi()
     statuses = {(m, p): {c for mm, pp, c in _operations(document) if (mm, pp) == (m, p)}
                 for m, p, _ in _operations(document)}  # fmt: skip
-    assert statuses["post", "/v1/assess"] == {400, 401, 413, 422, 500, 503}
-    assert statuses["post", "/v1/predict"] == {400, 401, 413, 422, 500, 503}
-    assert statuses["post", "/v1/assess/batch"] == {400, 401, 413, 422, 500, 503}
+    assert statuses["post", "/v1/assess"] == {400, 401, 413, 415, 422, 500, 503}
+    assert statuses["post", "/v1/predict"] == {400, 401, 413, 415, 422, 500, 503}
+    assert statuses["post", "/v1/assess/batch"] == {400, 401, 413, 415, 422, 500, 503}
     assert statuses["post", "/fhir/RiskAssessment/$assess"] == {400, 401, 413, 415, 422, 500, 503}
-    assert statuses["post", HOOK] == {400, 401, 412, 413, 422, 500, 503}
+    assert statuses["post", HOOK] == {400, 401, 412, 413, 415, 422, 500, 503}
 
 
 def test_every_documented_error_is_answered_as_documented(clients):
@@ -171,3 +171,27 @@ def _cds_mapping_error(method: str, path: str) -> dict[str, Any]:
     r["json"] = copy.deepcopy(r["json"])
     del r["json"]["prefetch"]["patient"]
     return r
+
+
+def test_every_json_body_is_read_strictly(clients):
+    """Every route with a JSON body reads it with the one strict loader (``web.json_body``)."""
+    from hepatorisk.web.json_body import JsonBodyRoute
+    from hepatorisk.web.openapi import _api_routes
+
+    routes = [route for _, route in _api_routes(clients["live"].app)]
+    with_body = [r for r in routes if r.body_field is not None]
+    assert len(with_body) >= 6
+    assert all(isinstance(r, JsonBodyRoute) for r in with_body), [
+        r.path for r in with_body if not isinstance(r, JsonBodyRoute)
+    ]
+
+
+def test_error_bodies_of_unparseable_bodies_carry_the_request_id(clients):
+    for path in ("/v1/assess", HOOK, "/fhir/RiskAssessment/$assess"):
+        for status in (400, 415):
+            r = clients["live"].request(**failing(status, "post", path))
+            assert r.status_code == status
+            if path.startswith("/fhir"):
+                assert r.json()["resourceType"] == "OperationOutcome"
+            else:
+                assert r.json()["request_id"] == r.headers["x-request-id"]

@@ -3,7 +3,8 @@
 Every adapter (the JSON API, the FHIR mapping) produces an ``AssessRequest``; ``to_input`` turns
 it into the model's record columns and the liver panel the guideline rules read. Unknown fields,
 values out of range, wrong units and unknown categories are refused, naming the field and what
-is allowed.
+is allowed; so are values of the wrong type (strict types, ``fields.StrictModel``: ``"48"`` or
+``true`` for a number, ``1`` or ``"no"`` for a boolean) and non-finite numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from hepatorisk.assessment.fields import COLUMNS as _COL
+from hepatorisk.assessment.fields import Integer as _Int
+from hepatorisk.assessment.fields import OptionalInteger as _OptInt
 from hepatorisk.assessment.fields import StrictModel as _Strict
 from hepatorisk.assessment.fields import levels as _levels
 from hepatorisk.assessment.fields import ranged as _ranged
@@ -31,7 +34,7 @@ Product = _levels("kratom_product")
 
 
 class Demographics(_Strict):
-    age: int = _ranged("age")
+    age: _Int = _ranged("age")
     sex: Sex  # type: ignore[valid-type]  # Literal of the contract
     race_ethnicity: Race | None = None  # type: ignore[valid-type]  # Literal of the contract
     bmi: float | None = _ranged("bmi", default=None)
@@ -46,10 +49,10 @@ class Hepatitis(_Strict):
 
 class OpioidUse(_Strict):
     primary_opioid: Opioid | None = None  # type: ignore[valid-type]  # Literal of the contract
-    heroin_days_30: int | None = _ranged("heroin_days_30", default=None)
+    heroin_days_30: _OptInt = _ranged("heroin_days_30", default=None)
     injection_drug_use: bool | None = None
     cocaine_use: bool | None = None
-    prior_treatments: int | None = _ranged("prior_treatments", default=None)
+    prior_treatments: _OptInt = _ranged("prior_treatments", default=None)
     recent_opioid_urine_screen: Screen | None = None  # type: ignore[valid-type]  # Literal of the contract
 
 
@@ -62,7 +65,7 @@ class Treatment(_Strict):
     moud: Moud = Field(  # type: ignore[valid-type]  # a Literal built from the contract
         description="medication for OUD"
     )
-    cows: int | None = _ranged("cows_entry", default=None)
+    cows: _OptInt = _ranged("cows_entry", default=None)
     craving: float | None = _ranged("craving_entry", default=None)
 
 
@@ -104,7 +107,7 @@ class LiverHistory(_Strict):
     baseline_ast: float | None = _ranged("ast_u_l", default=None)
     baseline_alp: float | None = _ranged("alp_u_l", default=None)
     baseline_bilirubin: Bilirubin | None = None
-    days_alt_or_ast_above_5x_uln: int | None = Field(None, ge=0, le=3650)
+    days_alt_or_ast_above_5x_uln: _OptInt = Field(None, ge=0, le=3650)
 
 
 class Symptoms(_Strict):
@@ -129,7 +132,7 @@ class AssessRequest(_Strict):
     kratom: Kratom
     labs: Labs
     hepatitis: Hepatitis = Hepatitis()
-    alcohol_audit_c: int | None = _ranged("audit_c", default=None)
+    alcohol_audit_c: _OptInt = _ranged("audit_c", default=None)
     opioid_use: OpioidUse = OpioidUse()
     social: Social = Social()
     medications: Medications = Medications()

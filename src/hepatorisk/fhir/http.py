@@ -7,7 +7,6 @@ mapping errors and the 412 are OperationOutcomes and the rest keeps the service'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -17,7 +16,14 @@ from fastapi.responses import JSONResponse
 
 from hepatorisk.fhir.issues import FhirInputError, Issues, pydantic_issues
 from hepatorisk.web.deps import declares
-from hepatorisk.web.openapi import DocumentedRoute
+from hepatorisk.web.json_body import (
+    BodyError,
+    JsonBodyRoute,
+    RefusedValuesError,
+    is_json_media_type,
+    load_json,
+    media_type,
+)
 
 __all__ = ["CdsRoute", "FhirBodyDep", "FhirRoute", "fhir_json"]
 
@@ -31,18 +37,32 @@ def fhir_json(data: Any, status: int = 200) -> JSONResponse:
 
 @declares(400, 415, 422)  # not JSON, not FHIR JSON, not a usable Bundle
 async def read_fhir_json(request: Request) -> Any:
-    """The body as JSON, for ``application/json`` and ``application/fhir+json`` alike."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in ("application/json", FHIR_JSON, ""):
+    """The body as JSON, for ``application/json`` and ``application/fhir+json`` alike, read by
+    the service's one strict loader (``web.json_body``): duplicate keys and non-finite numbers
+    are refused naming their element, a body that is not JSON is a 400."""
+    media = media_type(request)
+    if not is_json_media_type(media):
         issues = Issues()
-        issues.add("error", "not-supported", f"content type {ctype!r}; send {FHIR_JSON}", "body")
+        shown = f"content type {media!r}" if media else "no content type"
+        issues.add("error", "not-supported", f"{shown}; send {FHIR_JSON}", "body")
         raise FhirInputError(issues, 415)
     try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
+        return load_json(await request.body())
+    except BodyError as exc:
         issues = Issues()
-        issues.add("error", "structure", f"body is not JSON: {str(exc)[:120]}", "body")
-        raise FhirInputError(issues, 400) from None
+        issues.add("error", "structure", exc.detail, "body")
+        raise FhirInputError(issues, exc.status) from None
+    except RefusedValuesError as exc:
+        issues = Issues()
+        for loc, kind, message in exc.problems:
+            code = "duplicate" if kind == "duplicate_key" else "value"
+            issues.add("error", code, message, _fhir_path(loc))
+        raise FhirInputError(issues, 422) from None
+
+
+def _fhir_path(loc: tuple[str | int, ...]) -> str:
+    """``("entry", 0, "resource")`` as ``Bundle.entry[0].resource``."""
+    return "Bundle" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
 
 
 FhirBodyDep = Annotated[Any, Depends(read_fhir_json)]
@@ -54,7 +74,7 @@ def _outcome(issues: Issues, status: int, headers: dict[str, str] | None = None)
     return response
 
 
-class OutcomeRoute(DocumentedRoute):
+class OutcomeRoute(JsonBodyRoute):
     """Answers the mapping's errors, and each error whose status is in ``outcome_statuses``, as
     an OperationOutcome: what is documented (``web.openapi``) is what is answered."""
 
@@ -67,6 +87,13 @@ class OutcomeRoute(DocumentedRoute):
                 return await handler(request)
             except FhirInputError as exc:
                 return _outcome(exc.issues, exc.status)
+            except BodyError as exc:
+                if exc.status not in outcome:
+                    raise
+                issues = Issues()
+                issues.add("error", "not-supported" if exc.status == 415 else "structure",
+                           exc.detail, "body")  # fmt: skip
+                return _outcome(issues, exc.status)
             except RequestValidationError as exc:
                 if 422 not in outcome:
                     raise

@@ -7,6 +7,7 @@ identifier typed into a wrong field cannot reach the logs. ``openapi.py`` docume
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -14,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from hepatorisk.exceptions import DataContractError
+from hepatorisk.web.json_body import BodyError
 from hepatorisk.web.openapi import document_errors
 
 __all__ = ["describe_error", "install_error_handlers"]
@@ -29,6 +31,20 @@ _ALLOWED_KEYS = {
     "max_length": "at most {} items/characters",
     "min_length": "at least {} items/characters",
 }
+# what a value of the wrong type should have been (strict types: no "48" for 48, no 1 for true)
+_EXPECTED = {
+    "float_type": "a number",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "model_type": "an object",
+    "dict_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "an array",
+    "finite_number": "a finite number",
+    "duplicate_key": "each key once per object",
+}
 
 
 def _request_id(request: Request) -> str | None:
@@ -36,14 +52,23 @@ def _request_id(request: Request) -> str | None:
     return request_id
 
 
+def _shown(value: Any) -> int | float | bool | None:
+    """The value given, if it is a number (never a string: it may be an identifier) and finite
+    (JSON has no NaN or Infinity: encoding one would fail the error response itself)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, int | float | bool) else None
+
+
 def describe_error(err: dict[str, Any]) -> dict[str, Any]:
     """One validation error as {field, problem, allowed, got}."""
     loc = [str(p) for p in err.get("loc", ()) if p != "body"]
     ctx = err.get("ctx") or {}
     allowed = [t.format(ctx[k]) for k, t in _ALLOWED_KEYS.items() if k in ctx]
-    got = err.get("input")
-    if not isinstance(got, int | float | bool) or err.get("type") == "extra_forbidden":
-        got = None
+    expected = _EXPECTED.get(str(err.get("type")))
+    if expected and not allowed:
+        allowed = [expected]
+    got = _shown(err.get("input")) if err.get("type") != "extra_forbidden" else None
     message = str(err.get("msg", "invalid"))
     if err.get("type") == "extra_forbidden":
         message = "unknown field (not part of the request schema)"
@@ -66,6 +91,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": errors, "request_id": _request_id(request)},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(BodyError)
+    async def _body(request: Request, exc: BodyError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail, "request_id": _request_id(request)}, status_code=exc.status
         )
 
     @app.exception_handler(DataContractError)

@@ -1,7 +1,11 @@
 """One pure-ASGI middleware: request id, body-size limit, and request metrics.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) because it runs on every request and must add no
-measurable latency; a body over the limit is refused with 413 before any handler reads it.
+measurable latency; a body over the limit is refused with 413 before any handler reads it, and
+a ``Content-Length`` that is not a number with 400 (both with the request id). Behind uvicorn a
+malformed ``Content-Length`` never gets here: its HTTP parser (h11) answers a plain-text 400 and
+closes the connection before the app is called; this check covers other servers and clients
+that reach the app directly (ASGI).
 """
 
 from __future__ import annotations
@@ -43,9 +47,15 @@ class ServiceMiddleware:
             await send(message)
 
         try:
+            length = dict(scope.get("headers", [])).get(b"content-length")
+            if length is not None and not length.strip().isdigit():
+                detail = "invalid Content-Length header (not a non-negative integer)"
+                await _refuse(send_with_id, 400, detail, request_id)
+                return
             body_receive = await self._limited(scope, receive)
             if body_receive is None:
-                await _too_large(send_with_id, self.max_body, request_id)
+                detail = f"request body larger than {self.max_body} bytes"
+                await _refuse(send_with_id, 413, detail, request_id)
             else:
                 await self.app(scope, body_receive, send_with_id)
         finally:
@@ -91,14 +101,12 @@ class ServiceMiddleware:
         return replay
 
 
-async def _too_large(send: Any, limit: int, request_id: str) -> None:
-    body = json.dumps(
-        {"detail": f"request body larger than {limit} bytes", "request_id": request_id}
-    ).encode()
+async def _refuse(send: Any, status: int, detail: str, request_id: str) -> None:
+    body = json.dumps({"detail": detail, "request_id": request_id}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

@@ -1,7 +1,8 @@
 """The OpenAPI document's error responses, as they are really answered.
 
 For every operation: the statuses its dependency tree can answer (each dependency ``declares``
-them, ``deps.py``), the 400/413/422 of a request body or parameters, the 404 of a path parameter,
+them, ``deps.py``), the 400/413/422 of a request body or parameters (and the 415 of a JSON body
+read by ``web.json_body.JsonBodyRoute``), the 404 of a path parameter,
 the route's own documented statuses, and the 500 of the app-wide handler (routes that call
 anything); each with the body it
 really has: the project's ``{field, problem, allowed, got}`` 422, ``{detail, request_id}``
@@ -135,7 +136,9 @@ def error_statuses(route: APIRoute, operation: dict[str, Any]) -> set[int]:
     if "requestBody" in operation:
         codes |= {413}
         if route.body_field is not None:
-            codes |= {400}  # a body FastAPI cannot decode (e.g. invalid UTF-8)
+            codes |= {400}  # a body that is not JSON (truncated, not UTF-8, too deeply nested)
+            if getattr(route, "reads_json_body", False):
+                codes |= {415}  # a body whose content type is not JSON (``web.json_body``)
     if operation.get("parameters") or route.body_field is not None:
         codes |= {422}
     if route.dependant.path_params:

@@ -12,8 +12,9 @@ from hepatorisk.service.responses import (
 )
 from hepatorisk.service.schemas import AssessRequest, BatchRequest
 from hepatorisk.web.deps import AssessmentDep
+from hepatorisk.web.json_body import JsonBodyRoute
 
-router = APIRouter(prefix="/v1", tags=["assessment"])
+router = APIRouter(prefix="/v1", tags=["assessment"], route_class=JsonBodyRoute)
 
 
 @router.post("/assess", response_model=AssessResponse)

@@ -6,8 +6,9 @@ from hepatorisk.assessment.explain import explain as explain_patient
 from hepatorisk.service.responses import ExplainResponse, dataclass_response
 from hepatorisk.service.schemas import AssessRequest
 from hepatorisk.web.deps import ModelsDep
+from hepatorisk.web.json_body import JsonBodyRoute
 
-router = APIRouter(prefix="/v1", tags=["assessment"])
+router = APIRouter(prefix="/v1", tags=["assessment"], route_class=JsonBodyRoute)
 
 
 @router.post("/explain", response_model=ExplainResponse)
