@@ -15,10 +15,12 @@ Left out, and why:
 * ``positive_data_acceptance`` outside ``/v1``: a FHIR Bundle or a CDS Hooks prefetch that fits
   the (deliberately loose) JSON schema is still refused by the FHIR mapping when it lacks the
   patient or the liver labs (422 OperationOutcome, as documented).
-* ``negative_data_rejection`` in the coverage phase: its type mutations send ``"1"`` for a number
-  or ``0`` for a boolean, which pydantic's lax mode accepts as 1.0 and False. Range, enum, unit,
-  required-field and unknown-field violations are still checked by the fuzzing phase (and named
-  field by field in test_validation.py).
+* the stateful phase: the document declares no links between operations (an assessment's
+  answer is not an input of another operation: nothing to chain), so it has nothing to run.
+
+The negative-data phase runs in full (coverage and fuzzing): with strict types on the patient
+record, the coverage phase's type mutations (``"1"`` for a number, ``0`` for a boolean) are
+refused like every other schema violation.
 
 The schema is loaded at import (from the app's own ``/openapi.json``) so that pytest shows one
 test per operation; requests go to the app the module fixture starts, through ``_Served``.
@@ -58,7 +60,6 @@ CONFIG = {
     },
     "phases": {
         "stateful": {"enabled": False},  # no links between operations to follow
-        "coverage": {"checks": {"negative_data_rejection": {"enabled": False}}},
     },
 }
 
