@@ -13,20 +13,66 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["TRACKING_URI_VARIABLE", "ApiToken", "Settings", "get_settings"]
+from hepatorisk.exceptions import ConfigError
+
+__all__ = [
+    "MIN_SALT_LENGTH",
+    "MIN_TOKEN_LENGTH",
+    "TRACKING_URI_VARIABLE",
+    "ApiToken",
+    "Settings",
+    "get_settings",
+    "secret_problem",
+]
 
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"  # MLflow's own variable: one name for one thing
+
+# --- secrets: what a salt or a token must be (the rules are stated, the values never shown) ---
+MIN_SALT_LENGTH = 32  # e.g. 16 random bytes as hex; `hepatorisk salt` writes 32 bytes as hex
+MIN_TOKEN_LENGTH = 16
+# values of templates and tutorials (compared without case, "-", "_" or spaces), and the
+# beginnings that mark a value as "still to be filled in" (serve/.env.example uses them)
+PLACEHOLDERS = frozenset(
+    {"", "changeme", "changethis", "replaceme", "secret", "password", "salt", "token", "test",
+     "default", "example", "none", "null", "todo", "xxx", "admin", "apitoken", "identifiersalt"}
+)  # fmt: skip
+PLACEHOLDER_PREFIXES = ("replace", "changeme", "changethis", "your", "example", "placeholder",
+                        "insert", "fillin", "todo", "xxxx", "dummy")  # fmt: skip
+MIN_DISTINCT_CHARACTERS = 8  # "aaaa..." or "0123012301230123" is not a secret
+
+
+def secret_problem(value: str, min_length: int) -> str | None:
+    """Why ``value`` cannot be a secret (empty, shorter than ``min_length``, a placeholder, too
+    few distinct characters), else None. The answer never contains the value."""
+    if not value:
+        return "must be set (it is empty)"
+    normal = "".join(c for c in value.lower() if c.isalnum())
+    if normal in PLACEHOLDERS or normal.startswith(PLACEHOLDER_PREFIXES):
+        return "is a placeholder value; set a random value"
+    if len(value) < min_length:
+        return f"must be at least {min_length} characters (it has {len(value)})"
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        return f"must have at least {MIN_DISTINCT_CHARACTERS} distinct characters"
+    return None
 
 
 class ApiToken(BaseModel):
     """A bearer token, who holds it, and when it stops being accepted (UTC; None = never)."""
 
     caller: str = Field(min_length=1, max_length=100)
-    token: SecretStr = Field(min_length=16)
+    token: SecretStr
     expires_at: datetime | None = None
+
+    @field_validator("token")
+    @classmethod
+    def _a_real_secret(cls, token: SecretStr) -> SecretStr:
+        problem = secret_problem(token.get_secret_value(), MIN_TOKEN_LENGTH)
+        if problem is not None:
+            raise ValueError(f"the token {problem}")
+        return token
 
     def expired(self, now: datetime | None = None) -> bool:
         if self.expires_at is None:
@@ -61,7 +107,10 @@ class Settings(BaseSettings):
     admin_tokens: list[ApiToken] = Field(default_factory=list)
     audit_db_url: str = "sqlite:///work/audit.db"
     identifier_salt: SecretStr = Field(
-        default=SecretStr(""), description="HMAC key for hashing patient references in the audit"
+        default=SecretStr(""),
+        description="HMAC key of every hash in the audit (patient references, inputs, comments): "
+        f"at least {MIN_SALT_LENGTH} random characters (`hepatorisk salt --env-file FILE`); "
+        "unset: the service refuses to start",
     )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=4_000_000, ge=1_000)
@@ -88,6 +137,41 @@ class Settings(BaseSettings):
         default_factory=list,
         description="bearer tokens of /metrics scrapers; empty: /metrics is open",
     )
+
+    @field_validator("identifier_salt")
+    @classmethod
+    def _a_real_salt(cls, salt: SecretStr) -> SecretStr:
+        """A salt that is given must be a real key. Empty is "unset": refused by
+        :meth:`require_secrets` at start-up (a Settings that serves nothing needs no key)."""
+        value = salt.get_secret_value()
+        problem = secret_problem(value, MIN_SALT_LENGTH) if value else None
+        if problem is not None:
+            raise ValueError(f"the identifier salt {problem}")
+        return salt
+
+    def require_secrets(self) -> None:
+        """Raise :class:`ConfigError` unless the secrets a serving process needs are set: the
+        identifier salt and at least one API token (their quality was checked on validation).
+        The message names the setting and the rule, never a value."""
+        if not self.identifier_salt.get_secret_value():
+            raise ConfigError(
+                f"{self.variable('identifier_salt')} is not set: the audit's keyed hashes need "
+                f"a random key of at least {MIN_SALT_LENGTH} characters "
+                "(create one: hepatorisk salt --env-file FILE, then serve --env-file FILE)"
+            )
+        if not self.api_tokens:
+            raise ConfigError(
+                f"{self.variable('api_tokens')} is not set: no caller could authenticate "
+                "(create a token: hepatorisk token --caller NAME --env-file FILE, then "
+                "serve --env-file FILE)"
+            )
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable of a field, e.g. ``HEPATORISK_IDENTIFIER_SALT``."""
+        if field == "tracking_uri":
+            return TRACKING_URI_VARIABLE
+        return f"{cls.model_config['env_prefix']}{field.upper()}"
 
     def environment(self) -> dict[str, str]:
         """These settings as ``HEPATORISK_*`` variables (secrets included), so that worker

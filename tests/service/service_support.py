@@ -48,6 +48,8 @@ GROUPS = {
 LABELS = {"alt_xuln": "ALT as a multiple of its upper limit of normal"}
 API_TOKEN = "test-api-token-0123456789"
 ADMIN_TOKEN = "test-admin-token-0123456789"
+# a valid identifier salt (>= 32 characters, not a placeholder): the rule is not weakened for tests
+SALT = "test-identifier-salt-4f1c9a7e2b6d8035"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -100,7 +102,7 @@ def make_settings(model_dirs: dict[str, Path], folder: Path) -> Settings:
         api_tokens=[{"caller": "ehr-test", "token": API_TOKEN}],
         admin_tokens=[{"caller": "ops", "token": ADMIN_TOKEN}],
         audit_db_url=f"sqlite:///{folder / 'audit.db'}",
-        identifier_salt="test-salt",
+        identifier_salt=SALT,
     )
 
 

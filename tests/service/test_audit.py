@@ -9,10 +9,10 @@ import logging
 import threading
 
 import pytest
-from service_support import AUTH, TestClient, patient, wait_ready
+from service_support import AUTH, SALT, TestClient, patient, wait_ready
 
 from hepatorisk.app import create_app
-from hepatorisk.assessment.audit import AuditEntry, AuditLog
+from hepatorisk.assessment.audit import AuditEntry, AuditLog, key_id
 from hepatorisk.assessment.request import AssessRequest
 
 
@@ -48,9 +48,14 @@ def test_every_assessment_is_audited_and_survives_a_new_app(settings):
         sort_keys=True,
         separators=(",", ":"),
     )
-    assert first["input_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
-    expected_ref = hmac.new(b"test-salt", b"MRN-0042-SECRET", hashlib.sha256).hexdigest()
+    # both hashes keyed with the identifier salt, the key named by its id
+    expected_input = hmac.new(SALT.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    assert first["input_hmac"] == expected_input
+    assert first["input_hmac"] != hashlib.sha256(canonical.encode()).hexdigest()
+    expected_ref = hmac.new(SALT.encode(), b"MRN-0042-SECRET", hashlib.sha256).hexdigest()
     assert first["patient_ref_hmac"] == expected_ref
+    assert {r["key_id"] for r in rows} == {key_id(SALT)}
+    assert SALT not in json.dumps([str(v) for r in rows for v in r.values()])
     assert set(first["outputs"]) == {"liver", "relapse", "monitoring"}
     assert "stopping_rules" in first["flags"]
     assert "MRN-0042-SECRET" not in json.dumps([str(v) for r in rows for v in r.values()])
@@ -78,7 +83,7 @@ def test_no_patient_identifier_in_logs(client, caplog):
 
 
 def test_a_failing_request_does_not_fail_the_others_committed_with_it(tmp_path):
-    log = AuditLog(f"sqlite:///{tmp_path / 'audit.db'}", "salt")
+    log = AuditLog(f"sqlite:///{tmp_path / 'audit.db'}", SALT)
     entry = [AuditEntry(0, "0" * 64, None, {"liver": {"probability": 0.1}}, {})]
     log.record("dup", "assess", "ehr", {"liver": "m:1"}, entry)
     log._pending.put(None)  # hold the writer: queue both below before it wakes

@@ -4,9 +4,13 @@ One row per assessed patient, written and committed before the response leaves, 
 acknowledged assessment can be lost by a crash. Rows go through one writer thread that commits
 whatever is waiting in one transaction (group commit): a caller returns only after the commit
 that holds its rows, and under concurrent load many requests share one fsync. The input is
-stored only as the SHA-256 of its canonical JSON and the caller's patient reference only as a
-keyed hash (HMAC-SHA-256): the audit proves what was assessed without holding patient data.
-SQLite by default (WAL, synchronous FULL), any SQLAlchemy URL in production (PostgreSQL).
+stored only as a keyed hash of its canonical JSON (``input_hmac``) and the caller's patient
+reference only as a keyed hash (``patient_ref_hmac``), both HMAC-SHA-256 with the identifier
+salt; each row names the key by its id (``key_id``, a fingerprint that reveals nothing of the
+key), so that after a rotation old rows stay verifiable with the old key. The audit proves what
+was assessed without holding patient data, and without the key a dictionary of likely inputs or
+references cannot be matched against it. SQLite by default (WAL, synchronous FULL), any
+SQLAlchemy URL in production (PostgreSQL).
 
 Durability of an acknowledged assessment (a 200 leaves only after its commit returned):
 
@@ -56,19 +60,22 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from hepatorisk.exceptions import HepatoriskError
+from hepatorisk.exceptions import ConfigError, HepatoriskError
 
 __all__ = [
     "AuditEntry",
     "AuditLog",
+    "AuditSchemaError",
     "AuditUnavailableError",
     "FeedbackEntry",
-    "canonical_sha256",
+    "canonical_json",
+    "key_id",
     "mask_url",
     "mask_urls",
 ]
@@ -121,14 +128,16 @@ assessments = Table(
     Column("endpoint", String(64), nullable=False),
     Column("caller", String(100), nullable=False),
     Column("models", JSON, nullable=False),
-    Column("input_sha256", String(64), nullable=False),
+    Column("input_hmac", String(64), nullable=False),
     Column("patient_ref_hmac", String(64)),
+    Column("key_id", String(16), nullable=False),
     Column("outputs", JSON, nullable=False),
     Column("flags", JSON, nullable=False),
 )
 
 # CDS Hooks card feedback (accepted / overridden). The card uuid is the request id of the
-# assessment row it came from; free-text override comments are stored only as a SHA-256.
+# assessment row it came from; free-text override comments are stored only as a keyed hash
+# (AuditLog.hash_text; the column keeps its historical name), under the row's key id.
 card_feedback = Table(
     "card_feedback",
     metadata,
@@ -143,19 +152,33 @@ card_feedback = Table(
     Column("accepted_suggestions", JSON, nullable=False),
     Column("override_reason", JSON),
     Column("comment_sha256", String(64)),
+    Column("key_id", String(16), nullable=False),
 )
 
+# the columns this version writes that older versions' tables lack (checked on opening)
+_KEYED_COLUMNS = {"assessments": ("input_hmac", "key_id"), "card_feedback": ("key_id",)}
 
-def canonical_sha256(payload: Any) -> str:
-    """SHA-256 of JSON with sorted keys and no whitespace: equal inputs, equal hashes."""
+
+class AuditSchemaError(HepatoriskError):
+    """The audit database holds tables of an older hepatorisk that this version cannot write."""
+
+
+def canonical_json(payload: Any) -> bytes:
+    """JSON with sorted keys and no whitespace (UTF-8): equal inputs, equal bytes."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text.encode()
+
+
+def key_id(salt: str) -> str:
+    """The id of an identifier key stored with each row: 16 hex digits of a keyed hash of a
+    fixed text, so it names the key without revealing it."""
+    return hmac.new(salt.encode(), b"hepatorisk audit key id", hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     item: int
-    input_sha256: str
+    input_hmac: str
     patient_ref: str | None
     outputs: dict[str, Any]
     flags: dict[str, Any]
@@ -177,15 +200,22 @@ class AuditLog:
     def __init__(
         self,
         url: str,
-        salt: str = "",
+        salt: str | None = None,
         *,
         probe_timeout: float = _PROBE_TIMEOUT_S,
         probe_max_age: float = _PROBE_MAX_AGE_S,
     ) -> None:
         self.url = mask_url(url)  # for messages: never the password
+        if salt is not None and not salt:
+            raise ConfigError(
+                "the identifier salt (HMAC key of the audit) is empty; a writer needs one "
+                "(HEPATORISK_IDENTIFIER_SALT; hepatorisk salt --env-file FILE)"
+            )
+        self._salt = salt.encode() if salt else None  # None: this log reads, it cannot write
+        self.key_id = key_id(salt) if salt else None
         self.engine = _engine(url)
-        self._salt = salt.encode()
         metadata.create_all(self.engine)
+        _check_schema(self.engine)
         self._probe_engine = _probe_engine(url, probe_timeout)
         self._probe_timeout = probe_timeout
         self._probe_max_age = probe_max_age
@@ -199,9 +229,31 @@ class AuditLog:
         self._writer.start()
 
     def hash_ref(self, ref: str | None) -> str | None:
+        """The patient reference as HMAC-SHA-256 with the identifier salt (None stays None)."""
         if ref is None:
             return None
-        return hmac.new(self._salt, ref.encode(), hashlib.sha256).hexdigest()
+        return self._hmac(ref.encode())
+
+    def hash_text(self, text: str | None) -> str | None:
+        """Any free text (e.g. a CDS feedback comment) as HMAC-SHA-256 with the identifier salt;
+        None or "" give None."""
+        if not text:
+            return None
+        return self._hmac(text.encode())
+
+    def hash_input(self, payload: Any) -> str:
+        """A validated input (JSON-able) as HMAC-SHA-256 of its canonical JSON."""
+        return self._hmac(canonical_json(payload))
+
+    def _hmac(self, data: bytes) -> str:
+        if self._salt is None:
+            raise _read_only()
+        return hmac.new(self._salt, data, hashlib.sha256).hexdigest()
+
+    def _key_id(self) -> str:
+        if self.key_id is None:
+            raise _read_only()
+        return self.key_id
 
     def record(
         self,
@@ -233,8 +285,9 @@ class AuditLog:
                 "endpoint": endpoint,
                 "caller": caller,
                 "models": models,
-                "input_sha256": e.input_sha256,
+                "input_hmac": e.input_hmac,
                 "patient_ref_hmac": self.hash_ref(e.patient_ref),
+                "key_id": self._key_id(),
                 "outputs": e.outputs,
                 "flags": e.flags,
             }
@@ -368,6 +421,7 @@ class AuditLog:
                 "caller": caller,
                 "service_id": service_id,
                 **e.__dict__,
+                "key_id": self._key_id(),
             }
             for i, e in enumerate(entries)
         ]
@@ -390,6 +444,29 @@ class AuditLog:
         self._writer.join()
         self.engine.dispose()
         self._probe_engine.dispose()
+
+
+def _read_only() -> ConfigError:
+    return ConfigError("this audit log was opened without an identifier key: it only reads")
+
+
+def _check_schema(engine: Engine) -> None:
+    """Refuse tables created by an older hepatorisk (unkeyed ``input_sha256``, no key id):
+    ``metadata.create_all`` leaves an existing table as it is, so without this check every
+    commit would fail at run time. Says how to keep the old rows."""
+    tables = inspect(engine)
+    for table, needed in _KEYED_COLUMNS.items():
+        if not tables.has_table(table):
+            continue
+        present = {c["name"] for c in tables.get_columns(table)}
+        missing = [c for c in needed if c not in present]
+        if missing:
+            raise AuditSchemaError(
+                f"table {table} was created by an older hepatorisk (no column "
+                f"{', '.join(missing)}: its hashes are not keyed); keep its rows by renaming it "
+                f"(ALTER TABLE {table} RENAME TO {table}_v1) and start again, or use a new "
+                "database (serve/README.md: Secrets)"
+            )
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -1,7 +1,8 @@
 """Assess (or predict) and audit: the one path every adapter's assessment goes through.
 
 The audit rows are committed before the function returns, hence before any answer leaves; the
-inputs are stored only as hashes (``audit.py``). Large batches are computed off the event loop.
+inputs are stored only as keyed hashes (HMAC with the identifier salt, ``audit.py``). Large
+batches are computed off the event loop.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hepatorisk.assessment.assess import assess, predict
-from hepatorisk.assessment.audit import AuditEntry, canonical_sha256
+from hepatorisk.assessment.audit import AuditEntry, AuditLog
 from hepatorisk.assessment.context import AssessmentContext
 from hepatorisk.assessment.request import AssessRequest
 from hepatorisk.assessment.results import Assessment, Prediction
@@ -44,7 +45,8 @@ async def assess_and_audit(
 async def predict_and_audit(ctx: AssessmentContext, request: AssessRequest) -> list[Prediction]:
     """Both risks only (no explanations, rules or what-ifs), audited like an assessment."""
     [predictions] = predict(ctx.models, [request.to_input()], ctx.policy)
-    await _commit(ctx, "predict", [_entry(0, request, _risk_outputs(predictions), {})])
+    entry = _entry(ctx.audit, 0, request, _risk_outputs(predictions), {})
+    await _commit(ctx, "predict", [entry])
     ctx.observe(predictions)
     return predictions
 
@@ -55,7 +57,13 @@ def _assess(
     patients = [r.to_input() for r in requests]
     results = assess(ctx.models, patients, ctx.policy, top=ctx.top_drivers, explain=explain)
     entries = [
-        _entry(i, r, _risk_outputs(a.risks) | {"monitoring": a.monitoring.summary}, _flags(a))
+        _entry(
+            ctx.audit,
+            i,
+            r,
+            _risk_outputs(a.risks) | {"monitoring": a.monitoring.summary},
+            _flags(a),
+        )
         for i, (r, a) in enumerate(zip(requests, results, strict=True))
     ]
     return results, entries
@@ -68,10 +76,15 @@ async def _commit(ctx: AssessmentContext, endpoint: str, entries: list[AuditEntr
 
 
 def _entry(
-    item: int, request: AssessRequest, outputs: dict[str, Any], flags: dict[str, Any]
+    audit: AuditLog,
+    item: int,
+    request: AssessRequest,
+    outputs: dict[str, Any],
+    flags: dict[str, Any],
 ) -> AuditEntry:
-    """The input only as the hash of its canonical JSON (the patient reference apart)."""
-    digest = canonical_sha256(request.model_dump(mode="json", exclude={"patient_ref"}))
+    """The input only as the keyed hash of its canonical JSON (the patient reference apart,
+    keyed-hashed by the writer)."""
+    digest = audit.hash_input(request.model_dump(mode="json", exclude={"patient_ref"}))
     return AuditEntry(item, digest, request.patient_ref, outputs, flags)
 
 
