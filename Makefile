@@ -32,7 +32,7 @@ demo: setup system-deps ## the main job: cohort, both models trained, gated, exp
 	$(BIN)/hepatorisk export models:/hepatorisk-relapse@champion --out models/hepatorisk-relapse
 	$(MAKE) --no-print-directory report
 	$(BIN)/hepatorisk token --caller demo --env-file $(WORK)/service.env
-	@echo "Reports: $(WORK)/reports/{liver,relapse}/report.html. Starting the API on 127.0.0.1:8000 with the token above (Ctrl-C stops it; README: Prediction service)"
+	@echo "Reports: $(WORK)/reports/{liver,relapse}/report.html. Starting the API on 127.0.0.1:8000; the token is in $(WORK)/service.env (mode 600, never printed; Ctrl-C stops it; README: Prediction service)"
 	$(MAKE) --no-print-directory serve
 
 report: setup system-deps ## the review-board report (HTML, PDF, JSON) of both synthetic champions

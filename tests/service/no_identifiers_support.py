@@ -108,8 +108,8 @@ def hostile_bodies() -> list[bytes]:
         + b"\xff\xfe"
         + b"}}",  # bad UTF-8 after the reference
         _raw(f'{{"patient_ref": "{ref}", "x": ' + "[" * 5000 + "]" * 5000 + "}"),
-        _raw(text.replace('"cows": 6', "\"cows\": NaN")),  # non-finite beside the reference
-        _raw(text.replace('"value": 48', "\"value\": 1e400")),
+        _raw(text.replace('"cows": 6', '"cows": NaN')),  # non-finite beside the reference
+        _raw(text.replace('"value": 48', '"value": 1e400')),
         _raw(f'[{{"patient_ref": "{ref}"}}]'),  # an array, not an object
         _raw(f'"{ref}"'),  # a bare string
         _raw(f"{ref}"),  # not JSON at all
