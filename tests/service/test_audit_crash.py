@@ -4,7 +4,7 @@ immediate shutdown at the same moment, and recovers from its WAL before the rows
 
 Every assessment the server acknowledged with a 200 must be in the audit database after the
 crash, complete: its request id (the body's and the ``X-Request-ID`` header's), the versions
-of both models that answered, the SHA-256 of its canonical input, the keyed hash of the patient
+of both models that answered, the keyed hash of its canonical input and of the patient
 reference and the probabilities it returned. Requests in flight at the kill may or may not have
 a row; none may be half-written (SQLite passes ``PRAGMA integrity_check``; PostgreSQL
 recovers).
@@ -41,7 +41,7 @@ WORKERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 60  # 200s received, across the workers, before the SIGKILL
 PER_WORKER_LIMIT = 2_000  # bounds each worker's loop (the kill ends it long before)
 LOAD_DEADLINE_S = 120.0
-SALT = "crash-test-salt"
+SALT = "crash-test-identifier-salt-5e8a1f3c9d27"
 SERVED_VERSIONS = {
     "liver": "hepatorisk-liver:1@champion",  # the exported test models (service_support)
     "relapse": "hepatorisk-relapse:1@champion",
@@ -136,11 +136,11 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _canonical_sha256(body: dict[str, Any]) -> str:
-    """What the audit promises to store: SHA-256 of the validated input's canonical JSON."""
+def _canonical_hmac(body: dict[str, Any]) -> str:
+    """What the audit promises to store: HMAC of the validated input's canonical JSON."""
     validated = AssessRequest.model_validate(body).model_dump(mode="json", exclude={"patient_ref"})
     text = json.dumps(validated, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(SALT.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -227,7 +227,7 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
         versions = {o: f"{m['name']}:{m['version']}@{m['alias']}" for o, m in answered.items()}
         assert versions == SERVED_VERSIONS
         assert _json(row["models"]) == versions
-        assert row["input_sha256"] == _canonical_sha256(body)
+        assert row["input_hmac"] == _canonical_hmac(body)
         ref = body["patient_ref"].encode()
         assert row["patient_ref_hmac"] == hmac.new(SALT.encode(), ref, hashlib.sha256).hexdigest()
         outputs = _json(row["outputs"])
@@ -236,6 +236,6 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
             assert outputs[risk["outcome"]]["model"] == risk["model"]["version"]
     assert missing == [], f"{len(missing)} acknowledged assessments lost in the crash"
     # distinct inputs, distinct hashes: the rows are not one row repeated
-    assert len({rows[r.json()["request_id"]][0]["input_sha256"] for _, r in acknowledged}) == len(
+    assert len({rows[r.json()["request_id"]][0]["input_hmac"] for _, r in acknowledged}) == len(
         acknowledged
     )

@@ -253,6 +253,12 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
         return 0
     audit.close()  # checked; each worker opens its own
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:  # emptied: a previous run's values must not be summed
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+    else:  # one folder for all workers, so /metrics sums them
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hepatorisk-metrics-")
     os.environ.update(settings.environment())
     uvicorn.run(
         "hepatorisk.app:create_app_from_environment",

@@ -6,7 +6,6 @@ row committed before the answer) as ``POST /v1/assess`` does; only the mapping i
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC
 from typing import Any
 
@@ -129,7 +128,7 @@ def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, 
             else f.overrideReason.reason.model_dump(exclude_none=True),
             comment_sha256=None
             if f.overrideReason is None or not f.overrideReason.userComment
-            else hashlib.sha256(f.overrideReason.userComment.encode()).hexdigest(),
+            else audit.hash_text(f.overrideReason.userComment),
         )
         for f in body.feedback
     ]
