@@ -179,30 +179,21 @@ def record_entries() -> list[dict[str, Any]]:
                     )
                 )
     # a boolean or a string where a number goes; a number or a string where a boolean goes
-    for field in NUMBERS:
-        for token in ("true", '"48"'):
-            out.append(
-                _entry(
-                    f"wrong type {token} {field}",
-                    "wrong_type",
-                    "/v1/assess",
-                    422,
-                    field,
-                    _raw(RECORD, field, token),
+    wrong_tokens = [(NUMBERS, ("true", '"48"')),
+                    (BOOLEANS, ("1", "0", '"true"', '"no"', '"off"', '"Y"'))]  # fmt: skip
+    for fields, tokens in wrong_tokens:
+        for field in fields:
+            for token in tokens:
+                out.append(
+                    _entry(
+                        f"wrong type {token} {field}",
+                        "wrong_type",
+                        "/v1/assess",
+                        422,
+                        field,
+                        _raw(RECORD, field, token),
+                    )
                 )
-            )
-    for field in BOOLEANS:
-        for token in ("1", "0", '"true"', '"no"', '"off"', '"Y"'):
-            out.append(
-                _entry(
-                    f"wrong type {token} {field}",
-                    "wrong_type",
-                    "/v1/assess",
-                    422,
-                    field,
-                    _raw(RECORD, field, token),
-                )
-            )
     batch = ROUTES["/v1/assess/batch"][1](RECORD)
     for token in ("1", '"false"'):
         out.append(

@@ -13,7 +13,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from server_support import free_port
 
 PASSWORD = "pg-Secret-7f3a9c"  # the tests assert this never appears in logs or answers
 USER = "hepatorisk"
@@ -39,12 +39,6 @@ def _bindir() -> Path:
         "`make system-deps` (apt-get install postgresql); these tests need a real server",
         pytrace=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -104,7 +98,7 @@ def postgres() -> Iterator[Postgres]:
     if os.geteuid() == 0:  # postgres will not run as root
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres", "postgres")
-    pg = Postgres(bindir, folder, _free_port(), as_user)
+    pg = Postgres(bindir, folder, free_port(), as_user)
     pwfile = folder / "pw"
     pwfile.write_text("unused-superuser-password\n")
     if as_user:

@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from postgres_support import Postgres, postgres
+from server_support import free_port, wait_server_ready
 from service_support import API_TOKEN, patient
 from sqlalchemy import create_engine, text
 
@@ -46,12 +46,6 @@ SERVED_VERSIONS = {
     "liver": "hepatorisk-liver:1@champion",  # the exported test models (service_support)
     "relapse": "hepatorisk-relapse:1@champion",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -89,19 +83,6 @@ def _load(base: str, worker: Worker, stop: threading.Event) -> None:
                 return
             (worker.acknowledged if r.status_code == 200 else worker.refused).append((body, r))
     worker.ended_by = "limit"
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited at start-up:\n{log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"server not ready in 90 s:\n{log.read_text()[-3000:]}")
 
 
 def _audit_rows(db: Path) -> tuple[str, dict[str, list[dict[str, Any]]]]:
@@ -147,7 +128,7 @@ def _canonical_hmac(body: dict[str, Any]) -> str:
 def test_every_acknowledged_assessment_is_audited_after_sigkill(
     model_dirs: dict[str, Path], tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     db = tmp_path / "audit.db"
     pg: Postgres | None = None
@@ -173,7 +154,7 @@ def test_every_acknowledged_assessment_is_audited_after_sigkill(
         # cwd: serve's embedded MLflow store (mlflow.db) goes to the test's folder, not the repo
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_ready(base, proc, log)
+            wait_server_ready(base, proc, log)
             threads = [
                 threading.Thread(target=_load, args=(base, w, stop), daemon=True) for w in workers
             ]

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from postgres_support import PASSWORD, Postgres, postgres, wait_for
+from server_support import free_port, wait_server_ready
 from service_support import ADMIN, API_TOKEN, AUTH, TestClient, patient, running
 
 from hepatorisk.assessment.audit import AuditLog, mask_url, mask_urls
@@ -236,7 +237,7 @@ def test_metrics_can_require_a_token(settings: Settings) -> None:
 def test_metrics_sum_over_workers(model_dirs: dict[str, Path], tmp_path: Path) -> None:
     """``serve --workers 2`` with PROMETHEUS_MULTIPROC_DIR: every scrape, whichever worker
     answers it, shows the total of both workers, and each worker's process metrics."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
@@ -255,7 +256,7 @@ def test_metrics_sum_over_workers(model_dirs: dict[str, Path], tmp_path: Path) -
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_ready(base, proc, log)
+            wait_server_ready(base, proc, log)
             # both workers up: each wrote its model-version gauge when its models were set
             wait_for(lambda: len({f.name.rsplit("_", 1)[1] for f in multiproc.glob("*.db")}) == 2,
                      60)  # fmt: skip
@@ -291,24 +292,3 @@ def test_metrics_sum_over_workers(model_dirs: dict[str, Path], tmp_path: Path) -
 def test_admin_reload_is_not_affected_by_headers(client: TestClient) -> None:
     r = client.post("/v1/admin/reload?wait=true", headers=ADMIN)
     assert r.status_code == 202 and r.headers["cache-control"] == "no-store"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited at start-up:\n{log.read_text()[-3000:]}"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"server not ready in 90 s:\n{log.read_text()[-3000:]}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 from dotenv import dotenv_values
 from no_identifiers_support import JSON, PLANT, hostile_bodies
+from server_support import free_port, wait_server_ready
 from service_support import API_TOKEN, SALT, patient
 
 from hepatorisk.assessment.audit import AuditLog
@@ -32,25 +32,6 @@ def test_unloadable_model_stops_start_up_with_a_clear_message(
                  "--relapse-model", str(model_dirs["relapse"])])  # fmt: skip
     assert code == 2
     assert "missing: no such model folder" in capsys.readouterr().err
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate(timeout=5)
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the service did not become ready")
 
 
 def test_token_then_serve_like_make_demo(model_dirs, tmp_path: Path):
@@ -73,7 +54,7 @@ def test_token_then_serve_like_make_demo(model_dirs, tmp_path: Path):
     assert str(env_file) in made.stdout
     assert token not in made.stdout + made.stderr and salt not in made.stdout + made.stderr
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "hepatorisk", "serve", "--port", str(port),
            "--env-file", str(env_file),
@@ -83,7 +64,7 @@ def test_token_then_serve_like_make_demo(model_dirs, tmp_path: Path):
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
     try:
-        _wait_ready(base, proc)
+        wait_server_ready(base, proc, seconds=60)
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.post(f"{base}/v1/assess", json=patient(), headers=auth).status_code == 200
         assert httpx.post(f"{base}/v1/assess", json=patient()).status_code == 401
@@ -102,7 +83,7 @@ def test_token_then_serve_like_make_demo(model_dirs, tmp_path: Path):
 
 
 def test_several_workers_share_settings_token_and_audit(model_dirs, tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     db = tmp_path / "audit.db"
     token = "workers-token-0123456789abcdef"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEPATORISK_")}
