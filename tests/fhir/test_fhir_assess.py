@@ -128,7 +128,8 @@ def _same_flags(f: dict, a: dict) -> None:
 
 
 BAD = {
-    "not a Bundle": ({"resourceType": "Patient", "gender": "male"}, 422, "Bundle"),
+    "not a Bundle": ({"resourceType": "Patient", "gender": "male"}, 422, "Bundle.resourceType"),
+    "not an object": ([{"resourceType": "Bundle"}], 422, "Bundle"),
     "entry not an array": (
         {"resourceType": "Bundle", "type": "collection", "entry": {}},
         422,
@@ -142,7 +143,7 @@ BAD = {
             "entry": [{"resource": {"resourceType": "Kratom"}}],
         },
         422,
-        "Bundle.entry[0].resource",
+        "Bundle.entry[0].resource.resourceType",
     ),
 }
 

@@ -87,4 +87,67 @@ def test_unusable_values_are_reported_not_dropped():
     said = {(i["severity"], i["expression"][0]) for i in m.issues.items if "expression" in i}
     assert ("warning", "Bundle.entry[4].resource.valueQuantity.code") in said
     assert ("warning", "Bundle.entry[2].resource.status") in said
-    assert ("warning", f"Bundle.entry[{len(raw['entry']) - 1}].resource.subject") in said
+    assert ("warning", f"Bundle.entry[{len(raw['entry']) - 1}].resource.subject.reference") in said
+
+
+PLANT = "MRN-PLANT"
+
+
+def _diagnostics(raw: dict) -> dict[str, str]:
+    """Every issue of the mapping, expression -> diagnostics (no plant may be quoted)."""
+    m = map_bundle(raw, as_of=AS_OF)
+    return {i["expression"][0]: i["diagnostics"] for i in m.issues.items if "expression" in i}
+
+
+def test_diagnostics_name_the_element_and_allowed_values_never_the_callers_string():
+    raw = example("fhir_bundle_kratom_patient.json")
+    _entry(raw, "alt-2")["status"] = f"{PLANT}-status"
+    _entry(raw, "ast-3")["valueQuantity"] |= {"code": f"{PLANT}-unit", "unit": f"{PLANT}-u"}
+    _entry(raw, "alp-3")["referenceRange"][0]["high"] |= {"code": f"{PLANT}-rr", "unit": "x"}
+    _entry(raw, "ms-apap")["status"] = f"{PLANT}-med-status"
+    other = copy.deepcopy(_entry(raw, "alt-3")) | {
+        "id": "alt-x",
+        "subject": {"reference": f"Patient/{PLANT}-other"},
+    }
+    med = copy.deepcopy(_entry(raw, "ms-bup")) | {"id": "ms-ref"}
+    del med["medicationCodeableConcept"]
+    med["medicationReference"] = {"reference": f"Medication/{PLANT}-med"}
+    raw["entry"] += [{"resource": other}, {"resource": med}]
+    said = _diagnostics(raw)
+    assert PLANT not in repr(said)
+    n = len(raw["entry"])
+    assert "final, amended, corrected" in said["Bundle.entry[2].resource.status"]
+    assert "U/L" in said["Bundle.entry[4].resource.valueQuantity.code"]
+    assert "U/L" in said["Bundle.entry[5].resource.referenceRange[0].high"]
+    assert "active" in said["Bundle.entry[18].resource.status"]
+    assert "Patient assessed" in said[f"Bundle.entry[{n - 2}].resource.subject.reference"]
+    assert "Medication" in said[f"Bundle.entry[{n - 1}].resource.medicationReference"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expression", "allowed"),
+    [
+        (
+            lambda raw: raw["entry"][0]["resource"].update(gender=f"{PLANT}-gender"),
+            "Bundle.entry[0].resource.gender",
+            "male or female",
+        ),
+        (
+            lambda raw: raw.update(resourceType=f"{PLANT}-type"),
+            "Bundle.resourceType",
+            "must be Bundle",
+        ),
+        (
+            lambda raw: raw["entry"][5]["resource"].update(resourceType=f"{PLANT}-type"),
+            "Bundle.entry[5].resource.resourceType",
+            "R4 resource type",
+        ),
+    ],
+)
+def test_refusals_do_not_quote_the_callers_string(mutate, expression, allowed):
+    raw = example("fhir_bundle_kratom_patient.json")
+    mutate(raw)
+    m = map_bundle(raw, as_of=AS_OF)
+    assert m.request is None
+    [error] = [i for i in m.issues.errors if i.get("expression") == [expression]]
+    assert allowed in error["diagnostics"] and PLANT not in repr(m.issues.items)

@@ -221,18 +221,12 @@ def _feedback(p: Probe) -> None:
 SCENARIOS = {"json-api": _json_api, "fhir": _fhir, "cds-hooks": _cds, "cds-feedback": _feedback}
 # Leaks found by this test in modules it does not own, open until fixed there (strict: the day
 # they are fixed, the test says so and the mark must go).
-_FHIR_ECHO = pytest.mark.xfail(
-    strict=True,
-    reason="OperationOutcome diagnostics quote request strings: fhir/resources.py:47 and :78 "
-    "(resourceType), fhir/inbound.py:150 (gender), fhir/labs.py:72 (status), :81 (subject "
-    "reference), :116 (unit)",
-)
 _FEEDBACK_STORED = pytest.mark.xfail(
     strict=True,
     reason="fhir/workflow.py record_feedback stores overrideReason.reason (code, system, display, "
     "any extra field) verbatim in card_feedback.override_reason",
 )
-KNOWN_LEAKS = {"fhir": _FHIR_ECHO, "cds-hooks": _FHIR_ECHO, "cds-feedback": _FEEDBACK_STORED}
+KNOWN_LEAKS = {"cds-feedback": _FEEDBACK_STORED}
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,8 @@ def read_medication(
         issues.add(
             "information",
             "informational",
-            f"status {r.get('status')!r}: not a current medication; not used",
+            f"status is not one of {', '.join(sorted(CURRENT_MEDS))}: "
+            "not a current medication; not used",
             entry.at("status"),
         )
         return
@@ -74,7 +75,7 @@ def read_medication(
             issues.add(
                 "warning",
                 "not-found",
-                f"medicationReference {ref} is not in the Bundle; not used",
+                "medicationReference.reference is not a Medication in the Bundle; not used",
                 entry.at("medicationReference"),
             )
             return

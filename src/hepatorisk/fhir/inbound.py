@@ -64,7 +64,8 @@ def map_bundle(raw: Any, as_of: date | None = None) -> MappedBundle:
         issues.add(
             "error",
             "processing",
-            f"could not map the Bundle: {type(exc).__name__}: {str(exc)[:200]}",
+            # the exception's text may quote a request value: only its type is named
+            f"could not map the Bundle ({type(exc).__name__})",
             "Bundle",
         )
         return MappedBundle(None, issues)
@@ -147,8 +148,9 @@ def _patient(patients: list[Entry], issues: Issues) -> dict[str, Any] | None:
         issues.add(
             "error",
             "value",
-            f"gender {sex!r}: the models need male or female (sex at "
-            "birth; administrative gender is used as such)",
+            "gender must be male or female: the models need sex at birth "
+            "(administrative gender is used as such); "
+            + ("it is missing" if sex is None else "the value sent is not one of them"),
             e.at("gender"),
         )
     if issues.errors:

@@ -69,7 +69,7 @@ def usable(entry: Entry, issues: Issues, patient_refs: set[str]) -> datetime | N
         issues.add(
             "warning",
             "business-rule",
-            f"status {r.get('status')!r} is not final/amended/corrected; not used",
+            "status is not one of final, amended, corrected; not used",
             entry.at("status"),
         )
         return None
@@ -78,8 +78,8 @@ def usable(entry: Entry, issues: Issues, patient_refs: set[str]) -> datetime | N
         issues.add(
             "warning",
             "business-rule",
-            f"subject {subject} is not the Patient assessed; not used",
-            entry.at("subject"),
+            "subject.reference does not reference the Patient assessed; not used",
+            entry.at("subject.reference"),
         )
         return None
     when = parse_instant(r.get("effectiveDateTime")) or parse_instant(
@@ -113,7 +113,8 @@ def lab_points(entry: Entry, when: datetime, sex: str | None, issues: Issues) ->
         issues.add(
             "warning",
             "code-invalid",
-            f"{lab.name}: unit {unit!r} is not one of {allowed} (UCUM); not used",
+            f"{lab.name}: the unit (valueQuantity.code, else .unit) is not one of "
+            f"{allowed} (UCUM); not used",
             entry.at("valueQuantity.code"),
         )
         return None
@@ -169,8 +170,8 @@ def _limit(
             issues.add(
                 "warning",
                 "code-invalid",
-                f"{lab.name}: referenceRange unit {bound_unit!r}"
-                " not recognised; default limit used",
+                f"{lab.name}: referenceRange.{side} unit is not one of "
+                f"{', '.join(u for u in lab.units if u)} (UCUM); default limit used",
                 entry.at(f"referenceRange[{k}].{side}"),
             )
             break

@@ -43,8 +43,14 @@ class Entry:
 def parse_bundle(raw: Any, issues: Issues) -> list[Entry]:
     """The Bundle's resources, each validated as R4; invalid ones become error issues."""
     if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
-        got = raw.get("resourceType") if isinstance(raw, dict) else type(raw).__name__
-        issues.add("error", "structure", f"expected a FHIR R4 Bundle, got {got!r}", "Bundle")
+        # the caller's resourceType is not quoted (a request string may carry an identifier)
+        got = "another resourceType" if isinstance(raw, dict) else f"a JSON {_json_type(raw)}"
+        issues.add(
+            "error",
+            "structure",
+            f"resourceType must be Bundle (a FHIR R4 Bundle), got {got}",
+            "Bundle.resourceType" if isinstance(raw, dict) else "Bundle",
+        )
         return []
     entries_raw = raw.get("entry", [])
     if not isinstance(entries_raw, list):
@@ -75,7 +81,12 @@ def validate_resource(resource: Any, path: str, issues: Issues) -> Entry | None:
     try:
         model = get_fhir_model_class(kind)
     except (ValueError, KeyError):
-        issues.add("error", "not-supported", f"{kind!r} is not an R4 resource type", path)
+        issues.add(
+            "error",
+            "not-supported",
+            "resourceType is not an R4 resource type (value not shown)",
+            f"{path}.resourceType",
+        )
         return None
     try:
         model.model_validate(resource)
@@ -83,7 +94,8 @@ def validate_resource(resource: Any, path: str, issues: Issues) -> Entry | None:
         pydantic_issues(issues, exc.errors(), path)
         return None
     except (ValueError, TypeError, KeyError) as exc:  # fhir.resources raises these for some types
-        issues.add("error", "invalid", f"invalid {kind}: {exc}", path)
+        # the exception's text may quote the resource: only its type is named
+        issues.add("error", "invalid", f"invalid {kind} ({type(exc).__name__})", path)
         return None
     return Entry(resource, path)
 
@@ -112,6 +124,19 @@ def parse_instant(value: Any) -> datetime | None:
         except ValueError:
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON type of a parsed value, for messages that must not quote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _strip(entry: Any) -> Any:
