@@ -215,6 +215,46 @@ def test_feedback_lands_in_the_audit_trail(client, settings):
     assert client.post(f"{HOOK}/feedback", json=feedback, headers=AUTH).status_code == 422
 
 
+def test_feedback_stores_only_an_offered_override_reason(client, settings):
+    """The reason is stored as one the card offered (the service's own display, the caller's
+    display and extra fields dropped); anything else as ``other`` with a keyed hash."""
+    card = client.post(HOOK, json=example("cds_hooks_patient_view.json"), headers=AUTH).json()[
+        "cards"
+    ][0]
+    offered = card["overrideReasons"][1]
+    secret = "MRN-EX-000123"
+    reasons = [
+        offered | {"display": f"see {secret}", "note": secret},  # offered, caller's text
+        {"code": offered["code"]},  # offered code without a system
+        {"system": offered["system"], "code": f"{secret}-code", "display": "x"},  # not offered
+        {"system": f"urn:{secret}", "code": offered["code"]},  # offered code, other system
+        {"system": "urn:other", "code": "z", "display": secret},
+        {"system": "urn:other", "code": "z", "display": secret},  # the same: the same hash
+    ]
+    feedback = {
+        "feedback": [
+            {
+                "card": card["uuid"],
+                "outcome": "overridden",
+                "outcomeTimestamp": "2026-11-26T10:00:00Z",
+                "overrideReason": {"reason": reason},
+            }
+            for reason in reasons
+        ]
+    }
+    r = client.post(f"{HOOK}/feedback", json=feedback, headers=AUTH)
+    assert r.status_code == 200 and r.json() == {"recorded": len(reasons)}
+    log = AuditLog(settings.audit_db_url)
+    stored = [row["override_reason"] for row in log.feedback_rows(card["uuid"])]
+    log.close()
+    assert secret not in str(stored)
+    assert stored[0] == stored[1] == offered  # system, code and display as the card gave them
+    assert [s["code"] for s in stored[2:]] == ["other"] * 4
+    hashes = [s["sha256"] for s in stored[2:]]
+    assert all(len(h) == 64 for h in hashes)
+    assert hashes[2] == hashes[3] and len(set(hashes)) == 3
+
+
 @pytest.mark.parametrize("path", [HOOK, f"{HOOK}/feedback"])
 def test_hook_and_feedback_need_the_token(client, path):
     r = client.post(path, json=example("cds_hooks_patient_view.json"))

@@ -219,19 +219,9 @@ def _feedback(p: Probe) -> None:
 
 
 SCENARIOS = {"json-api": _json_api, "fhir": _fhir, "cds-hooks": _cds, "cds-feedback": _feedback}
-# Leaks found by this test in modules it does not own, open until fixed there (strict: the day
-# they are fixed, the test says so and the mark must go).
-_FEEDBACK_STORED = pytest.mark.xfail(
-    strict=True,
-    reason="fhir/workflow.py record_feedback stores overrideReason.reason (code, system, display, "
-    "any extra field) verbatim in card_feedback.override_reason",
-)
-KNOWN_LEAKS = {"cds-feedback": _FEEDBACK_STORED}
 
 
-@pytest.mark.parametrize(
-    "family", [pytest.param(f, marks=KNOWN_LEAKS.get(f, ())) for f in SCENARIOS]
-)
+@pytest.mark.parametrize("family", list(SCENARIOS))
 def test_planted_identifiers_reach_no_log_error_or_audit_row(probe_app, family):
     probe = probe_app(SCENARIOS[family])
     assert probe.sent > 10

@@ -21,7 +21,13 @@ from hepatorisk.fhir.codes import LOINC
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.outbound import driver_texts, flags_text
 
-__all__ = ["PANEL_LOINC", "assessment_card", "labs_needed_card", "monitoring_due"]
+__all__ = [
+    "OVERRIDE_REASONS",
+    "PANEL_LOINC",
+    "assessment_card",
+    "labs_needed_card",
+    "monitoring_due",
+]
 
 # LOINC 24325-3 "Hepatic function 2000 panel - Serum or Plasma": hl7.org/fhir/dstu2
 # valueset-diagnostic-requests.html.

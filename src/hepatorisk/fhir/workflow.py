@@ -15,19 +15,27 @@ from hepatorisk.assessment.context import AssessmentContext
 from hepatorisk.assessment.model_pair import ModelPair
 from hepatorisk.assessment.results import Assessment
 from hepatorisk.clinical.monitoring import Policy
-from hepatorisk.fhir.cards import assessment_card, labs_needed_card
+from hepatorisk.fhir.cards import OVERRIDE_REASONS, assessment_card, labs_needed_card
 from hepatorisk.fhir.cds_hooks import (
     REQUIRED_PREFETCH,
     SERVICE_ID,
     CdsRequest,
     CdsResponse,
+    Coding,
     FeedbackRequest,
 )
 from hepatorisk.fhir.inbound import MappedBundle, map_bundle
 from hepatorisk.fhir.issues import FhirInputError, Issues
 from hepatorisk.fhir.outbound import assessment_bundle
 
-__all__ = ["assess_bundle", "fhir_assess", "hook_cards", "prefetch_bundle", "record_feedback"]
+__all__ = [
+    "assess_bundle",
+    "fhir_assess",
+    "hook_cards",
+    "override_reason",
+    "prefetch_bundle",
+    "record_feedback",
+]
 
 
 class PrefetchInsufficientError(FhirInputError):
@@ -114,7 +122,10 @@ async def hook_cards(ctx: AssessmentContext, body: CdsRequest, *, source_url: st
 
 
 def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, caller: str) -> int:
-    """Write the feedback rows (committed before the 200); returns how many were recorded."""
+    """Write the feedback rows (committed before the 200); returns how many were recorded.
+
+    Nothing the caller wrote is stored in clear: the override reason only as one of the reasons
+    the card offered (:func:`override_reason`), the comment as a keyed hash."""
     entries = [
         FeedbackEntry(
             card_uuid=str(f.card),
@@ -124,8 +135,8 @@ def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, 
             else f.outcomeTimestamp.replace(tzinfo=UTC),
             accepted_suggestions=[str(s.id) for s in f.acceptedSuggestions],
             override_reason=None
-            if f.overrideReason is None or f.overrideReason.reason is None
-            else f.overrideReason.reason.model_dump(exclude_none=True),
+            if f.overrideReason is None
+            else override_reason(audit, f.overrideReason.reason),
             comment_sha256=None
             if f.overrideReason is None or not f.overrideReason.userComment
             else audit.hash_text(f.overrideReason.userComment),
@@ -134,3 +145,18 @@ def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, 
     ]
     audit.record_feedback(request_id, caller, SERVICE_ID, entries)
     return len(entries)
+
+
+_OFFERED = {c.code: c for c in OVERRIDE_REASONS}
+
+
+def override_reason(audit: AuditLog, reason: Coding | None) -> dict[str, Any] | None:
+    """The override reason as stored: one the card offered (its code, with the service's own
+    system and display, the caller's display and extra fields dropped), else ``other`` with a
+    keyed hash of what was sent (so equal reasons can be counted, never read back)."""
+    if reason is None:
+        return None
+    offered = _OFFERED.get(reason.code)
+    if offered is not None and reason.system in (None, offered.system):
+        return offered.model_dump(exclude_none=True)
+    return {"code": "other", "sha256": audit.hash_input(reason.model_dump(mode="json"))}
