@@ -151,3 +151,33 @@ def test_refusals_do_not_quote_the_callers_string(mutate, expression, allowed):
     assert m.request is None
     [error] = [i for i in m.issues.errors if i.get("expression") == [expression]]
     assert allowed in error["diagnostics"] and PLANT not in repr(m.issues.items)
+
+
+@pytest.mark.parametrize(
+    ("element", "sent", "expected"),
+    [
+        ("entry.3.resource.valueQuantity.value", "48", "a JSON number"),
+        ("entry.3.resource.referenceRange.0.high.value", "35", "a JSON number"),
+        ("entry.15.resource.valueInteger", "3", "a JSON number"),
+        ("entry.0.resource.active", "true", "a JSON boolean"),
+        ("entry.0.resource.active", 1, "a JSON boolean"),
+        ("entry.0.resource.contained", [{"resourceType": "Observation", "status": "final",
+          "code": {"text": "x"}, "valueQuantity": {"value": "1"}}], "a JSON number"),
+    ],
+)  # fmt: skip
+def test_numbers_and_booleans_must_have_their_json_type(element, sent, expected):
+    """fhir.resources reads "48" as 48 and "true" as True: the mapping refuses them instead,
+    naming the element (an index for arrays) and the JSON type R4 requires."""
+    raw = example("fhir_bundle_kratom_patient.json")
+    node = raw
+    keys = [int(k) if k.isdigit() else k for k in element.split(".")]
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = sent
+    m = map_bundle(raw, as_of=AS_OF)
+    assert m.request is None
+    path = "Bundle" + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
+    if element.endswith("contained"):
+        path += "[0].valueQuantity.value"
+    [error] = m.issues.errors
+    assert error["expression"] == [path] and expected in error["diagnostics"], error

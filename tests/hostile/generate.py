@@ -471,12 +471,6 @@ def record_entries() -> list[dict[str, Any]]:
     return out
 
 
-GAP = (
-    "the FHIR mapping (fhir/labs.py, fhir/resources.py) reads valueQuantity.value with float() "
-    "after fhir.resources' lax validation: a numeric string is read as a number"
-)
-
-
 def fhir_entries() -> list[dict[str, Any]]:
     bundle = json.loads((EXAMPLES / "fhir_bundle_kratom_patient.json").read_text())
     hook = json.loads((EXAMPLES / "cds_hooks_patient_view.json").read_text())
@@ -552,10 +546,45 @@ def fhir_entries() -> list[dict[str, Any]]:
             "fhir",
             FHIR,
             422,
-            "Bundle.entry[3]",
+            "Bundle.entry[3].resource.valueQuantity.value",
             json.dumps(_set(bundle, alt, "48")),
             content_type=ctype,
-            known_gap=GAP,
+        ),
+        _entry(
+            "FHIR ALT reference range high is a string",
+            "fhir",
+            FHIR,
+            422,
+            "Bundle.entry[3].resource.referenceRange[0].high.value",
+            json.dumps(_set(bundle, "entry.3.resource.referenceRange.0.high.value", "33")),
+            content_type=ctype,
+        ),
+        _entry(
+            "FHIR AUDIT-C valueInteger is a string",
+            "fhir",
+            FHIR,
+            422,
+            "Bundle.entry[15].resource.valueInteger",
+            json.dumps(_set(bundle, "entry.15.resource.valueInteger", "3")),
+            content_type=ctype,
+        ),
+        _entry(
+            "FHIR Patient active is a string",
+            "fhir",
+            FHIR,
+            422,
+            "Bundle.entry[0].resource.active",
+            json.dumps(_set(bundle, "entry.0.resource.active", "true")),
+            content_type=ctype,
+        ),
+        _entry(
+            "FHIR Bundle total is a string",
+            "fhir",
+            FHIR,
+            422,
+            "Bundle.total",
+            json.dumps(_set(bundle, "total", "22")),
+            content_type=ctype,
         ),
         _entry(
             "FHIR ALT value is true",

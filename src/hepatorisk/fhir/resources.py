@@ -6,12 +6,20 @@ in the OperationOutcome, with the element pydantic points at, instead of the fir
 
 from __future__ import annotations
 
+import decimal
+import types
+import typing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.domainresource import DomainResource
+from fhir.resources.R4B.resource import Resource
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
+from fhir_core.types import FhirBase
 from pydantic import ValidationError
 
 from hepatorisk.fhir.issues import Issues, pydantic_issues
@@ -62,6 +70,8 @@ def parse_bundle(raw: Any, issues: Issues) -> list[Entry]:
     except ValidationError as exc:
         pydantic_issues(issues, exc.errors(), "Bundle")
         return []
+    if json_type_issues(Bundle, shell, "Bundle", issues):
+        return []
     entries = []
     for i, item in enumerate(entries_raw):
         path = f"Bundle.entry[{i}].resource"
@@ -97,7 +107,88 @@ def validate_resource(resource: Any, path: str, issues: Issues) -> Entry | None:
         # the exception's text may quote the resource: only its type is named
         issues.add("error", "invalid", f"invalid {kind} ({type(exc).__name__})", path)
         return None
+    if json_type_issues(model, resource, path, issues):
+        return None
     return Entry(resource, path)
+
+
+# JSON types the R4 JSON format requires where the R4B models convert loosely (pydantic's lax
+# mode reads "48" as 48 for a decimal and "true" as True for a boolean): a number or a boolean
+# sent as a string (or a boolean where a number goes) is refused, naming its element.
+_EXPECTED = {"number": "a JSON number", "boolean": "a JSON boolean (true or false)"}
+
+
+def json_type_issues(model: type[FHIRAbstractModel], raw: dict[str, Any], path: str,
+                     issues: Issues) -> int:  # fmt: skip
+    """Error issues for every element of ``raw`` (validated by ``model``, recursively) whose
+    JSON type is not the one R4 requires for a number or a boolean; returns how many."""
+    found = 0
+    for key, value in raw.items():
+        kind, inner = _element_kind(model, key)
+        if kind is None:
+            continue
+        many = isinstance(value, list)
+        for i, item in enumerate(value if many else [value]):
+            where = f"{path}.{key}[{i}]" if many else f"{path}.{key}"
+            if item is None:
+                continue
+            if kind in _EXPECTED:
+                if _json_kind(item) != kind:
+                    issues.add("error", "value",
+                               f"{key}: expected {_EXPECTED[kind]}, got a JSON {_json_type(item)}",
+                               where)  # fmt: skip
+                    found += 1
+            elif isinstance(item, dict) and inner is not None:
+                found += json_type_issues(_concrete(inner, item), item, where, issues)
+    return found
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "other"
+
+
+def _concrete(model: type[FHIRAbstractModel], raw: dict[str, Any]) -> type[FHIRAbstractModel]:
+    """A contained or entry resource's own model (the field's type is the abstract Resource)."""
+    if model in (Resource, DomainResource) and isinstance(raw.get("resourceType"), str):
+        try:
+            return get_fhir_model_class(raw["resourceType"])
+        except (ValueError, KeyError):
+            return model
+    return model
+
+
+@lru_cache(maxsize=4096)
+def _element_kind(
+    model: type[FHIRAbstractModel], key: str
+) -> tuple[str | None, type[FHIRAbstractModel] | None]:
+    """("number" | "boolean" | "model" | None, the element's model) of JSON key ``key``."""
+    field = next((f for f in model.model_fields.values() if f.alias == key), None)
+    if field is None:
+        return None, None
+    return _kind_of(field.annotation)
+
+
+def _kind_of(annotation: Any) -> tuple[str | None, type[FHIRAbstractModel] | None]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
+        args = typing.get_args(annotation)
+        if origin is typing.Annotated:
+            args = args[:1]
+        for arg in args:
+            if arg is not type(None):
+                found = _kind_of(arg)
+                if found[0] is not None:
+                    return found
+        return None, None
+    if annotation is bool:
+        return "boolean", None
+    if annotation in (int, float, decimal.Decimal):
+        return "number", None
+    if isinstance(annotation, type) and issubclass(annotation, FhirBase):
+        return "model", annotation.get_model_klass()
+    return None, None
 
 
 def codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
