@@ -31,6 +31,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="YAML overriding the generator parameters (default: data/synthetic/generator.yaml)",
     )
     gen.add_argument("--weeks", type=_positive_int, default=None, help="weeks of follow-up (24)")
+    gen.add_argument(
+        "--scenario",
+        choices=("low", "central", "high"),
+        default=None,
+        help="kratom's uncertain liver harm and relapse benefit (default: central; "
+        "data/synthetic/generator.yaml kratom_effects gives each scenario's evidence)",
+    )
     gen.set_defaults(handler=_generate)
 
     build = actions.add_parser(
@@ -65,7 +72,7 @@ def _positive_int(text: str) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from hepatorisk.cohorts.synthetic import generate_cohort, load_generator_config
 
-    config = load_generator_config(args.config, weeks=args.weeks)
+    config = load_generator_config(args.config, weeks=args.weeks, scenario=args.scenario)
     started = time.perf_counter()
     cohort = generate_cohort(args.patients, seed=args.seed, config=config)
     cohort.write(args.out)

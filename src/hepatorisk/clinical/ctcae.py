@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CtcaeGrade", "Grade", "ctcae_grade"]
+__all__ = ["GRADE_2_ABOVE", "CtcaeGrade", "Grade", "ctcae_grade"]
 
 # Lower bound (exclusive) of grades 2, 3 and 4, as multiples of ULN (normal baseline).
 _NORMAL_BASELINE = {
@@ -26,6 +26,9 @@ _NORMAL_BASELINE = {
 }
 # Grade-1 floor and grades 2-4 lower bounds as multiples of an abnormal baseline.
 _ABNORMAL_BASELINE_G1_FLOOR = {"alt": 1.5, "ast": 1.5, "alp": 2.0, "bilirubin": 1.0}
+# Grade >= 2 starts above this multiple of the reference (ULN, or an abnormal baseline): the same
+# cut-offs apply to both references in CTCAE v5.0, so the outcome definitions read them here.
+GRADE_2_ABOVE = {test: bounds[0] for test, bounds in _NORMAL_BASELINE.items()}
 
 
 Grade = Literal[0, 1, 2, 3, 4]

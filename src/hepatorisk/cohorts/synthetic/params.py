@@ -8,7 +8,7 @@ its file and line before any patient is simulated.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -68,6 +68,13 @@ class LogNormal(_Params):
     sd_log: Positive
 
 
+class MissingByDesign(_Params):
+    """Fields a share of patients lack together (their trial did not collect them)."""
+
+    share: Probability
+    fields: list[str]
+
+
 class Population(_Params):
     age: Range
     male_share: Probability
@@ -95,6 +102,9 @@ class Population(_Params):
     uds_entry_logit: dict[str, float]
     cows_entry: Range
     craving_entry: Range
+    chronic_pain_share: Probability
+    missing_by_design: MissingByDesign
+    missing_at_random: dict[str, Probability]
 
     @model_validator(mode="after")
     def _check(self) -> Population:
@@ -107,13 +117,23 @@ class Population(_Params):
         return self
 
 
+class DoseIncrease(_Params):
+    probability_per_review: Probability
+    review_weeks: list[Annotated[int, Field(ge=1)]]
+    factor: Annotated[float, Field(gt=1.0)]
+
+
 class Kratom(_Params):
-    user_share: Probability
+    use_logit: dict[str, float]
+    user_share_target: Probability
     product: dict[str, Probability]
     dose_g: dict[str, LogNormal]
+    dose_log_shift: dict[str, float]
     dose_g_min: Positive
     dose_g_max: Positive
     mitragynine_mg_per_g: dict[str, tuple[Positive, Positive]]
+    use_weeks: LogNormal
+    dose_increase: DoseIncrease
     weekly_report_sd_log: Positive
 
     @model_validator(mode="after")
@@ -126,28 +146,36 @@ class Kratom(_Params):
         return self
 
 
+class KratomEffects(_Params):
+    """One scenario of kratom's uncertain effects (issue 12: harm and benefit are assumptions)."""
+
+    reaction_log_hazard: float
+    craving_emax: Annotated[float, Field(ge=0.0, lt=1.0)]
+    withdrawal_emax: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
 class Injury(_Params):
-    """One source of transaminase elevation: its peak, pattern and course."""
+    """One source of liver-enzyme elevation: its peak, pattern and course."""
 
     alt_peak_xuln: LogNormal
     r_ratio: LogNormal
-    bilirubin_peak_xuln: LogNormal
     half_life_weeks: Positive
 
 
 class Liver(_Params):
     lab_variation_sd_log: Positive
-    event_threshold_xuln: Positive
-    kratom_reaction_logit: dict[str, float]
+    kratom_reaction_log_hazard: dict[str, float]
     susceptibility_sd: Positive
     dose_reference_mg: Positive
     latency_days: LogNormal
     kratom_injury: Injury
-    ast_to_alt_in_injury: Positive
+    ast_to_alt_xuln: Positive
     alp_peak_max_xuln: Positive
+    bilirubin_with_cholestasis: dict[str, Positive]
     bilirubin_peak_max_xuln: Positive
     ggt_to_alp_in_injury: Positive
     inr_rise_per_bilirubin_xuln: Positive
+    symptomatic_stop_probability: Probability
     stop_on_detection_probability: Probability
     background_flare_logit: dict[str, float]
     background_flare: Injury
@@ -169,15 +197,29 @@ class Labs(_Params):
 
 class Relapse(_Params):
     weekly_logit_by_arm: dict[str, float]
+    induction_failure: dict[str, Probability]
+    after_induction_failure: dict[str, float]
+    dropout_weekly: dict[str, Annotated[float, Field(gt=0.0, lt=1.0)]]
+    dropout_per_unit_propensity: float
     weekly_logit: dict[str, float]
     induction: dict[str, float]
     persistence: float
     frailty_sd: Positive
-    missing_share_of_positive_or_missing: Probability
-    kratom_benefit: dict[str, Positive]
+    missing_share_of_use_weeks: Probability
+    kratom_benefit: dict[str, float | list[str]]
     craving_course: dict[str, Positive]
     withdrawal_course: dict[str, Positive]
     weekly_noise: dict[str, Positive]
+
+    @property
+    def ed50_mitragynine_mg(self) -> float:
+        return float(self.kratom_benefit["ed50_mitragynine_mg"])  # type: ignore[arg-type]
+
+    @property
+    def benefit_blocked_by(self) -> list[str]:
+        blocked = self.kratom_benefit["blocked_by_arm"]
+        assert isinstance(blocked, list)
+        return blocked
 
 
 class Symptoms(_Params):
@@ -189,21 +231,42 @@ class Symptoms(_Params):
 class Oracle(_Params):
     quadrature_nodes: Annotated[int, Field(ge=8, le=200)]
     injury_grid: Annotated[int, Field(ge=16, le=200)]
+    r_grid: Annotated[int, Field(ge=4, le=64)]
+    frailty_step_sd: Annotated[float, Field(gt=0.05, le=1.0)]
+
+
+Scenario = Literal["low", "central", "high"]
 
 
 class GeneratorConfig(_Params):
     follow_up: FollowUp
     population: Population
     kratom: Kratom
+    scenario: Scenario
+    kratom_effects: dict[Scenario, KratomEffects]
     liver: Liver
     labs: Labs
     relapse: Relapse
     symptoms: Symptoms
     oracle: Oracle
 
+    @model_validator(mode="after")
+    def _check(self) -> GeneratorConfig:
+        if set(self.kratom_effects) != {"low", "central", "high"}:
+            raise ValueError("kratom_effects needs exactly the scenarios low, central and high")
+        return self
 
-def load_generator_config(path: Path | None = None, *, weeks: int | None = None) -> GeneratorConfig:
-    """Load the default parameters, overlaid with ``path`` (partial YAML) and ``weeks`` if given."""
+    @property
+    def effects(self) -> KratomEffects:
+        """Kratom's effects in the chosen scenario."""
+        return self.kratom_effects[self.scenario]
+
+
+def load_generator_config(
+    path: Path | None = None, *, weeks: int | None = None, scenario: str | None = None
+) -> GeneratorConfig:
+    """Load the default parameters, overlaid with ``path`` (partial YAML), ``weeks`` and
+    ``scenario`` if given."""
     config: SourcedConfig = load_sourced_yaml(DEFAULT_GENERATOR_CONFIG)
     if path is not None:
         config = merge_overrides(config, load_sourced_yaml(path, require_sources=False))
@@ -211,5 +274,8 @@ def load_generator_config(path: Path | None = None, *, weeks: int | None = None)
         override = SourcedConfig(
             {"follow_up": {"weeks": weeks}}, {}, {"follow_up.weeks": ("--weeks", 0)}
         )
+        config = merge_overrides(config, override)
+    if scenario is not None:
+        override = SourcedConfig({"scenario": scenario}, {}, {"scenario": ("--scenario", 0)})
         config = merge_overrides(config, override)
     return validate_model(GeneratorConfig, config)

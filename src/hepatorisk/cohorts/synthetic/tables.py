@@ -7,7 +7,7 @@ from typing import Final
 from hepatorisk.contracts import Column as C  # noqa: N817 - a table of columns reads better
 from hepatorisk.contracts import TableSchema
 
-__all__ = ["LATENT", "OUTCOMES", "PATIENTS", "TABLES", "VISITS"]
+__all__ = ["LATENT", "OUTCOMES", "OUTCOME_NAMES", "PATIENTS", "TABLES", "VISITS"]
 
 _YES_NO: Final = "bool"
 _UDS = ("positive", "negative", "missing")
@@ -33,7 +33,7 @@ PATIENTS = TableSchema(
         C("hbv_surface_antigen", _YES_NO, "HBsAg positive"),
         C("hiv", _YES_NO, "HIV positive"),
         C("audit_c", "int", "AUDIT-C alcohol score", "points", min=0, max=12),
-        C("injection_drug_use", _YES_NO, "injects drugs"),
+        C("injection_drug_use", _YES_NO, "injects drugs", nullable=True),
         C(
             "primary_opioid",
             "category",
@@ -49,9 +49,10 @@ PATIENTS = TableSchema(
             max=30,
         ),
         C("cocaine_use", _YES_NO, "cocaine or stimulant use in the past 30 days"),
-        C("stable_housing", _YES_NO, "stably housed"),
-        C("employed", _YES_NO, "employed full or part time"),
+        C("stable_housing", _YES_NO, "stably housed", nullable=True),
+        C("employed", _YES_NO, "employed full or part time", nullable=True),
         C("prior_treatments", "int", "prior OUD treatment episodes", "episodes", min=0, max=50),
+        C("chronic_pain", _YES_NO, "pain reported at entry", nullable=True),
         C(
             "moud_arm",
             "category",
@@ -89,6 +90,15 @@ PATIENTS = TableSchema(
             min=0,
             max=500,
         ),
+        C(
+            "kratom_use_weeks",
+            "int",
+            "weeks of kratom use before entry (users)",
+            "weeks",
+            nullable=True,
+            min=0,
+            max=1040,
+        ),
         C("med_acetaminophen", _YES_NO, "regular acetaminophen"),
         C("med_statin", _YES_NO, "statin"),
         C("med_other_hepatotoxic", _YES_NO, "other hepatotoxic medication"),
@@ -97,10 +107,10 @@ PATIENTS = TableSchema(
         C("ast_u_l", "float", "AST (LOINC 1920-8)", "U/L", min=1, max=10000),
         C("alp_u_l", "float", "alkaline phosphatase (LOINC 6768-6)", "U/L", min=1, max=5000),
         C("bilirubin_mg_dl", "float", "total bilirubin (LOINC 1975-2)", "mg/dL", min=0.01, max=60),
-        C("ggt_u_l", "float", "GGT (LOINC 2324-2)", "U/L", min=1, max=10000),
-        C("albumin_g_dl", "float", "albumin (LOINC 1751-7)", "g/dL", min=1, max=7),
-        C("inr", "float", "INR (LOINC 6301-6)", "ratio", min=0.5, max=10),
-        C("platelets_10e9_l", "float", "platelets (LOINC 777-3)", "10^9/L", min=1, max=2000),
+        C("ggt_u_l", "float", "GGT (LOINC 2324-2)", "U/L", min=1, max=10000, nullable=True),
+        C("albumin_g_dl", "float", "albumin (LOINC 1751-7)", "g/dL", min=1, max=7, nullable=True),
+        C("inr", "float", "INR (LOINC 6301-6)", "ratio", min=0.5, max=10, nullable=True),
+        C("platelets_10e9_l", "float", "platelets (LOINC 777-3)", "10^9/L", min=1, max=2000, nullable=True),
         C(
             "alt_uln_u_l",
             "float",
@@ -178,11 +188,20 @@ VISITS = TableSchema(
         ),
         C("craving", "float", "opioid craving", "VAS 0-100", nullable=True, min=0, max=100),
         *_LAB_VALUES,
-        C("jaundice", _YES_NO, "jaundice reported or seen"),
-        C("fatigue", _YES_NO, "fatigue"),
-        C("ruq_pain", _YES_NO, "right-upper-quadrant pain"),
-        C("nausea", _YES_NO, "nausea or vomiting"),
+        C("jaundice", _YES_NO, "jaundice reported or seen (unknown if not attended)", nullable=True),
+        C("fatigue", _YES_NO, "fatigue", nullable=True),
+        C("ruq_pain", _YES_NO, "right-upper-quadrant pain", nullable=True),
+        C("nausea", _YES_NO, "nausea or vomiting", nullable=True),
     ),
+)
+
+_NEW_ONSET = (
+    "new-onset CTCAE v5 grade >= 2 ALT, AST or ALP at an attended post-baseline draw (against the"
+    " baseline when it is abnormal) by week {w}; <NA> if prevalent"
+)
+_SEVERE = (
+    "new-onset elevation with bilirubin > 2x its reference or INR > 1.5 in the same draw by week"
+    " {w}; <NA> if prevalent"
 )
 
 OUTCOMES = TableSchema(
@@ -192,26 +211,43 @@ OUTCOMES = TableSchema(
     columns=(
         C("patient_id", "str", "synthetic identifier"),
         C(
-            "liver_event_12w",
+            "prevalent_liver_abnormality",
             _YES_NO,
-            "ALT > 3x ULN at a post-baseline lab by week 12 (CTCAE >= 2)",
+            "entry ALT, AST or ALP already grade >= 2: not at risk for the new-onset outcome",
+        ),
+        C("liver_event_12w", _YES_NO, _NEW_ONSET.format(w=12), nullable=True),
+        C("liver_event_24w", _YES_NO, _NEW_ONSET.format(w=24), nullable=True),
+        C("severe_liver_12w", _YES_NO, _SEVERE.format(w=12), nullable=True),
+        C("severe_liver_24w", _YES_NO, _SEVERE.format(w=24), nullable=True),
+        C(
+            "alt_gt3x_uln_12w",
+            _YES_NO,
+            "v1 label for comparison: ALT > 3x ULN at an attended draw by week 12, any baseline",
         ),
         C(
             "liver_onset_day",
             "float",
-            "day the elevation behind the event began",
+            "day the elevation behind the first new-onset event began",
             "days",
             nullable=True,
             min=0,
             max=800,
         ),
-        C("alt_peak_xuln", "float", "peak post-baseline ALT", "x ULN", min=0, max=500),
-        C("alp_peak_xuln", "float", "peak post-baseline ALP", "x ULN", min=0, max=500),
-        C("bili_peak_xuln", "float", "peak post-baseline total bilirubin", "x ULN", min=0, max=500),
+        C("alt_peak_xuln", "float", "peak post-baseline ALT", "x ULN", nullable=True, min=0, max=500),
+        C("alp_peak_xuln", "float", "peak post-baseline ALP", "x ULN", nullable=True, min=0, max=500),
+        C(
+            "bili_peak_xuln",
+            "float",
+            "peak post-baseline total bilirubin",
+            "x ULN",
+            nullable=True,
+            min=0,
+            max=500,
+        ),
         C(
             "r_ratio_onset",
             "float",
-            "(ALT/ULN)/(ALP/ULN) at the event",
+            "(ALT/ULN)/(ALP/ULN) at the first new-onset event",
             "ratio",
             nullable=True,
             min=0,
@@ -224,12 +260,36 @@ OUTCOMES = TableSchema(
             nullable=True,
             allowed=_PATTERNS,
         ),
-        C("hys_law", _YES_NO, "Hy's law laboratory criteria met at a post-baseline draw"),
+        C("hys_law", _YES_NO, "Hy's law laboratory criteria (ALT or AST) met at a post-baseline draw"),
         C("relapse_12w", _YES_NO, "4 consecutive positive-or-missing weekly screens by week 12"),
         C("relapse_24w", _YES_NO, "4 consecutive positive-or-missing weekly screens by week 24"),
-        C("p_liver_true", "float", "true P(liver_event_12w | baseline record)", min=0, max=1),
+        C(
+            "p_liver_true",
+            "float",
+            "true P(liver_event_12w | baseline record); <NA> if prevalent",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
+        C(
+            "p_liver_24w_true",
+            "float",
+            "true P(liver_event_24w | baseline record); <NA> if prevalent",
+            nullable=True,
+            min=0,
+            max=1,
+        ),
         C("p_relapse_true", "float", "true P(relapse_12w | baseline record)", min=0, max=1),
     ),
+)
+OUTCOME_NAMES = (
+    "liver_event_12w",
+    "liver_event_24w",
+    "severe_liver_12w",
+    "severe_liver_24w",
+    "alt_gt3x_uln_12w",
+    "relapse_12w",
+    "relapse_24w",
 )
 
 LATENT = TableSchema(
@@ -246,22 +306,45 @@ LATENT = TableSchema(
             min=0,
             max=1,
         ),
+        C("true_injection_drug_use", _YES_NO, "injects drugs (also when not recorded)"),
+        C("true_stable_housing", _YES_NO, "stably housed (also when not recorded)"),
+        C("true_employed", _YES_NO, "employed (also when not recorded)"),
+        C("true_chronic_pain", _YES_NO, "pain at entry (also when not recorded)"),
+        C("cows_need", "float", "withdrawal score without the kratom taken at entry", "points"),
+        C("craving_need", "float", "craving without the kratom taken at entry", "VAS"),
         C("liver_susceptibility", "float", "idiosyncratic susceptibility (standard normal)"),
         C("kratom_reaction", _YES_NO, "kratom liver reaction occurred"),
         C(
             "kratom_injury_onset_day",
             "float",
-            "onset day of the reaction",
+            "onset day of the reaction (after entry)",
             "days",
             nullable=True,
             min=0,
+        ),
+        C(
+            "kratom_latency_days",
+            "float",
+            "days from the last trigger (start or dose increase) to the reaction",
+            "days",
+            nullable=True,
+            min=0,
+        ),
+        C("kratom_reaction_symptomatic", _YES_NO, "the reaction made the patient stop kratom"),
+        C(
+            "kratom_dose_increase_week",
+            "int",
+            "review week of a dose increase",
+            "weeks",
+            nullable=True,
+            min=1,
         ),
         C("background_flare", _YES_NO, "non-kratom transaminase flare occurred"),
         C("flare_onset_day", "float", "onset day of the flare", "days", nullable=True, min=0),
         C(
             "liver_detection_week",
             "int",
-            "first lab week with ALT > 3x ULN",
+            "first attended lab week with a new-onset elevation",
             "weeks",
             nullable=True,
             min=1,
@@ -281,6 +364,8 @@ LATENT = TableSchema(
             nullable=True,
             min=1,
         ),
+        C("induction_failed", _YES_NO, "the medication's induction failed"),
+        C("dropout_week", "int", "first week out of treatment", "weeks", nullable=True, min=1),
         C("relapse_frailty", "float", "latent weekly-use propensity (log-odds)"),
         C("relapse_week", "int", "week the relapse run completed", "weeks", nullable=True, min=1),
         C("p_relapse_24w_true", "float", "true P(relapse_24w | baseline record)", min=0, max=1),
