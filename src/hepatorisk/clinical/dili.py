@@ -14,6 +14,7 @@ import numpy as np
 __all__ = [
     "ALT_EVENT_XULN",
     "HYS_ALP_BELOW_XULN",
+    "HYS_ALT_OR_AST_AT_LEAST_XULN",
     "HYS_BILIRUBIN_ABOVE_XULN",
     "R_CHOLESTATIC_AT_MOST",
     "R_HEPATOCELLULAR_AT_LEAST",
@@ -22,14 +23,17 @@ __all__ = [
     "r_ratio",
 ]
 
-# CTCAE v5: ALT > 3x ULN is grade >= 2 (clinical-facts.md §2); the outcome liver_event_12w.
+# CTCAE v5: ALT > 3x ULN is grade >= 2 (clinical-facts.md §2): the old raw outcome (ALT > 3x ULN at
+# any draw) and the ALT axis of the eDISH plot. The new-onset outcome, graded against an abnormal
+# baseline and counting AST and ALP too, is ``liver_events.new_onset_elevation``.
 ALT_EVENT_XULN = 3.0
 # R ratio = (ALT/ULN)/(ALP/ULN); ACG 2014: R >= 5 hepatocellular, R <= 2 cholestatic, else mixed
 # (clinical-facts.md §2).
 R_HEPATOCELLULAR_AT_LEAST = 5.0
 R_CHOLESTATIC_AT_MOST = 2.0
-# Hy's law: ALT >= 3x ULN with total bilirubin > 2x ULN, without cholestasis (ALP < 2x ULN)
-# (clinical-facts.md §2; FDA 2009 guidance).
+# Hy's law: ALT or AST >= 3x ULN with total bilirubin > 2x ULN, without cholestasis
+# (ALP < 2x ULN) (clinical-facts.md §2; FDA 2009 guidance).
+HYS_ALT_OR_AST_AT_LEAST_XULN = 3.0
 HYS_BILIRUBIN_ABOVE_XULN = 2.0
 HYS_ALP_BELOW_XULN = 2.0
 
@@ -53,19 +57,35 @@ def injury_pattern(r: np.ndarray) -> np.ndarray:
 
 
 @overload
-def hys_law(alt_xuln: float, bilirubin_xuln: float, alp_xuln: float) -> np.bool_: ...
+def hys_law(
+    alt_xuln: float, bilirubin_xuln: float, alp_xuln: float, ast_xuln: float | None = None
+) -> np.bool_: ...
 @overload
 def hys_law(
-    alt_xuln: np.ndarray, bilirubin_xuln: np.ndarray, alp_xuln: np.ndarray
+    alt_xuln: np.ndarray,
+    bilirubin_xuln: np.ndarray,
+    alp_xuln: np.ndarray,
+    ast_xuln: np.ndarray | None = None,
 ) -> np.ndarray: ...
 def hys_law(
-    alt_xuln: np.ndarray | float, bilirubin_xuln: np.ndarray | float, alp_xuln: np.ndarray | float
+    alt_xuln: np.ndarray | float,
+    bilirubin_xuln: np.ndarray | float,
+    alp_xuln: np.ndarray | float,
+    ast_xuln: np.ndarray | float | None = None,
 ) -> np.ndarray | np.bool_:
     """Hy's law laboratory criteria met in the same draw (other causes are a clinician's call).
 
-    Element-wise: arrays give an array of flags, one patient's values give one flag."""
-    return (
-        (np.asarray(alt_xuln) >= ALT_EVENT_XULN)
-        & (np.asarray(bilirubin_xuln) > HYS_BILIRUBIN_ABOVE_XULN)
-        & (np.asarray(alp_xuln) < HYS_ALP_BELOW_XULN)
-    )
+    ALT **or** AST >= 3x ULN, total bilirubin > 2x ULN, ALP < 2x ULN (clinical-facts.md §2), all
+    against the ULN. Element-wise: arrays give an array of flags, one patient's values give one
+    flag. A missing value (NaN, or ``ast_xuln=None``) meets nothing: AST left out leaves ALT to
+    decide, and a missing ALP never passes as "below 2x ULN"."""
+    with np.errstate(invalid="ignore"):
+        aminotransferase = np.asarray(alt_xuln, dtype=float) >= HYS_ALT_OR_AST_AT_LEAST_XULN
+        if ast_xuln is not None:
+            ast = np.asarray(ast_xuln, dtype=float)
+            aminotransferase = aminotransferase | (ast >= HYS_ALT_OR_AST_AT_LEAST_XULN)
+        return (
+            aminotransferase
+            & (np.asarray(bilirubin_xuln, dtype=float) > HYS_BILIRUBIN_ABOVE_XULN)
+            & (np.asarray(alp_xuln, dtype=float) < HYS_ALP_BELOW_XULN)
+        )

@@ -1,8 +1,9 @@
 """Liver safety: eDISH (peak ALT against peak bilirubin, x ULN) and injury patterns by R ratio.
 
 Thresholds come from ``hepatorisk.clinical.dili`` (one definition for the whole project):
-Hy's law quadrant ALT >= 3x ULN and total bilirubin > 2x ULN; R >= 5 hepatocellular,
-R <= 2 cholestatic, mixed between (ACG 2014).
+Hy's law quadrant ALT >= 3x ULN and total bilirubin > 2x ULN (the plot's axes are ALT and
+bilirubin); Hy's law itself on ALT or AST >= 3x ULN with ALP < 2x ULN (clinical-facts.md §2);
+R >= 5 hepatocellular, R <= 2 cholestatic, mixed between (ACG 2014).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def liver_section(records: pd.DataFrame, outcome: str = "liver_event_12w") -> di
             "alt_xuln": dili.ALT_EVENT_XULN,
             "bilirubin_xuln": dili.HYS_BILIRUBIN_ABOVE_XULN,
             "alp_below_xuln": dili.HYS_ALP_BELOW_XULN,
+            "hys_alt_or_ast_xuln": dili.HYS_ALT_OR_AST_AT_LEAST_XULN,
             "r_hepatocellular_at_least": dili.R_HEPATOCELLULAR_AT_LEAST,
             "r_cholestatic_at_most": dili.R_CHOLESTATIC_AT_MOST,
         },
@@ -66,14 +68,16 @@ def liver_section(records: pd.DataFrame, outcome: str = "liver_event_12w") -> di
 
 
 def _hys_law(test: pd.DataFrame) -> pd.Series | None:
-    """The cohort's own same-draw Hy's-law flag, else the laboratory criteria on the peaks."""
+    """The cohort's own same-draw Hy's-law flag, else the laboratory criteria on the peaks
+    (ALT or AST: AST's peak when the records carry it)."""
     if "hys_law" in test:
         return test["hys_law"].astype(bool)
     if "alp_peak_xuln" not in test:
         return None
     flags = dili.hys_law(
-        test["alt_peak_xuln"].to_numpy(),
-        test["bili_peak_xuln"].to_numpy(),
-        test["alp_peak_xuln"].to_numpy(),
+        test["alt_peak_xuln"].to_numpy(dtype=float),
+        test["bili_peak_xuln"].to_numpy(dtype=float),
+        test["alp_peak_xuln"].to_numpy(dtype=float),
+        test["ast_peak_xuln"].to_numpy(dtype=float) if "ast_peak_xuln" in test else None,
     )
     return pd.Series(flags, index=test.index)
