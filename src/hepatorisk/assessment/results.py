@@ -14,7 +14,7 @@ from pydantic import Field
 
 from hepatorisk.clinical.ctcae import CtcaeGrade
 from hepatorisk.clinical.monitoring import MonitoringSchedule
-from hepatorisk.clinical.stopping_rules import RuleResult
+from hepatorisk.clinical.stopping_rules import RuleResult, StopRecommendation
 
 __all__ = [
     "DISCLAIMER",
@@ -116,9 +116,38 @@ class GuidelineFlags:
     ]
     r_ratio: Annotated[float, Field(description="(ALT/ULN)/(ALP/ULN)")]
     injury_pattern: Literal["hepatocellular", "mixed", "cholestatic"] | None
-    hys_law: Annotated[bool, Field(description="Hy's law laboratory criteria met in these labs")]
-    stopping_rules: Annotated[list[RuleResult], Field(description="FDA 2009 DILI stopping rules")]
-    stop_recommended: bool
+    hys_law: Annotated[
+        bool,
+        Field(
+            description="Hy's law laboratory criteria met in these labs: ALT or AST >= 3x ULN, "
+            "bilirubin > 2x ULN, ALP < 2x ULN"
+        ),
+    ]
+    stopping_rules: Annotated[
+        list[RuleResult],
+        Field(
+            description="FDA 2009 DILI stopping rules, each test judged against its baseline "
+            "when the baseline is above ULN (the reason says which)"
+        ),
+    ]
+    stop_recommended: Annotated[
+        bool,
+        Field(
+            description="a stopping rule is met; false is not an all-clear when a rule could "
+            "not be evaluated: read stop_recommendation"
+        ),
+    ]
+    cholestatic_trigger: Annotated[
+        RuleResult,
+        Field(
+            description="ALP >= 2x or total bilirubin > 2x its reference (ULN, or an abnormal "
+            "baseline): cholestatic injury, which the FDA rules (ALT/AST) miss"
+        ),
+    ]
+    stop_recommendation: Annotated[
+        StopRecommendation,
+        Field(description="the stopping rules together, naming any that could not be evaluated"),
+    ]
 
 
 @dataclass(frozen=True)
