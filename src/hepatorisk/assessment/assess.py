@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from hepatorisk.assessment.drivers import top_drivers
-from hepatorisk.assessment.flags import guideline_flags
+from hepatorisk.assessment.flags import elevated_aminotransferase, guideline_flags
 from hepatorisk.assessment.inputs import PatientInput, record_columns
 from hepatorisk.assessment.model_pair import ModelPair, model_ref
 from hepatorisk.assessment.results import (
@@ -24,7 +24,6 @@ from hepatorisk.assessment.results import (
     Risk,
 )
 from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios
-from hepatorisk.clinical import dili
 from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
 from hepatorisk.tracking import VersionedModel
 
@@ -61,8 +60,14 @@ def assess(
     for i, patient in enumerate(patients):
         flags = guideline_flags(patient.liver)
         liver, relapse = risks["liver"][i], risks["relapse"][i]
-        alt_ast_3x = max(patient.liver.alt_xuln, patient.liver.ast_xuln or 0) > dili.ALT_EVENT_XULN
-        monitoring = monitoring_schedule(liver.band, alt_ast_3x, policy)
+        cholestatic = flags.cholestatic_trigger
+        monitoring = monitoring_schedule(
+            liver.band,
+            policy,
+            patient.exposure,
+            elevated=elevated_aminotransferase(patient.liver),
+            cholestatic=cholestatic.reason if cholestatic.status == "met" else None,
+        )
         benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
         out.append(Assessment([liver, relapse], flags, monitoring, benefit))
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hepatorisk.clinical.monitoring import KratomExposure
 from hepatorisk.clinical.stopping_rules import Symptoms
 from hepatorisk.cohorts.synthetic.tables import PATIENTS
 
@@ -40,11 +41,15 @@ class LiverPanel:
 
 @dataclass(frozen=True)
 class PatientInput:
-    """One patient: the model record (None = missing), the liver panel, and a hashed reference."""
+    """One patient: the model record (None = missing), the liver panel, and a hashed reference.
+
+    ``exposure``: kratom taken now, for how long and since when at this dose (what the
+    monitoring schedule counts from); unknown durations are None, never 0."""
 
     record: dict[str, Any]
     liver: LiverPanel
     patient_ref: str | None = None
+    exposure: KratomExposure = field(default_factory=lambda: KratomExposure(taking=True))
 
     def with_record(self, **changes: Any) -> PatientInput:
         return replace(self, record={**self.record, **changes})

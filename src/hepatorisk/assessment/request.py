@@ -19,8 +19,9 @@ from hepatorisk.assessment.fields import OptionalInteger as _OptInt
 from hepatorisk.assessment.fields import StrictModel as _Strict
 from hepatorisk.assessment.fields import levels as _levels
 from hepatorisk.assessment.fields import ranged as _ranged
-from hepatorisk.assessment.inputs import LiverPanel, PatientInput
+from hepatorisk.assessment.inputs import RECORD_COLUMNS, LiverPanel, PatientInput
 from hepatorisk.assessment.lab_results import LAB_COLUMNS, Bilirubin, Labs
+from hepatorisk.clinical.monitoring import KratomExposure
 from hepatorisk.clinical.stopping_rules import Symptoms as SymptomsIn
 
 __all__ = ["AssessRequest", "Bilirubin", "Labs"]
@@ -67,14 +68,28 @@ class Treatment(_Strict):
     )
     cows: _OptInt = _ranged("cows_entry", default=None)
     craving: float | None = _ranged("craving_entry", default=None)
+    chronic_pain: bool | None = Field(
+        None, description="chronic pain (a common reason for taking kratom); leave out if unknown"
+    )
+
+
+# weeks of kratom use and since the last dose increase: up to 20 years
+MAX_KRATOM_WEEKS = 1040
+_USE_ONLY = ("use_weeks", "weeks_since_dose_increase")  # left out when product is 'none'
 
 
 def _no_dose_without_product_schema(schema: dict[str, Any]) -> None:
-    """The 'no dose without a product' rule in the JSON schema, so clients can see it."""
+    """The 'no dose or duration without a product' rules in the JSON schema, so clients see
+    them: with product 'none' the dose is 0 and the durations of use are left out (or null)."""
     products = [p for p in _COL["kratom_product"].allowed or () if p != "none"]
     schema["anyOf"] = [
         {"properties": {"product": {"enum": products}}},
-        {"properties": {"dose_g_day": {"maximum": 0}}},
+        {
+            "properties": {
+                "dose_g_day": {"maximum": 0},
+                **{name: {"type": "null"} for name in _USE_ONLY},
+            }
+        },
     ]
 
 
@@ -84,6 +99,20 @@ class Kratom(_Strict):
     product: Product  # type: ignore[valid-type]  # Literal of the contract
     dose_g_day: float = _ranged("kratom_dose_g_day")
     mitragynine_mg_per_g: float | None = _ranged("mitragynine_mg_per_g", default=None)
+    use_weeks: _OptInt = Field(
+        None,
+        ge=0,
+        le=MAX_KRATOM_WEEKS,
+        description="weeks of kratom use so far (the liver-test schedule counts kratom's 1-8 "
+        "week injury latency from the start or the last dose increase); leave out if unknown",
+    )
+    weeks_since_dose_increase: _OptInt = Field(
+        None,
+        ge=0,
+        le=MAX_KRATOM_WEEKS,
+        description="weeks since the daily dose was last increased; leave out if unknown or "
+        "never increased",
+    )
 
     @field_validator("dose_g_day")
     @classmethod
@@ -91,6 +120,21 @@ class Kratom(_Strict):
         if info.data.get("product") == "none" and dose > 0:
             raise ValueError("must be 0 when product is 'none'")
         return dose
+
+    @field_validator(*_USE_ONLY)
+    @classmethod
+    def _no_duration_without_product(cls, weeks: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("product") == "none" and weeks is not None:
+            raise ValueError("must be left out when product is 'none'")
+        return weeks
+
+    def exposure(self) -> KratomExposure:
+        """Kratom taken now (a product and a dose above 0), and for how long at this dose."""
+        return KratomExposure(
+            taking=self.product != "none" and self.dose_g_day > 0,
+            use_weeks=self.use_weeks,
+            weeks_since_dose_increase=self.weeks_since_dose_increase,
+        )
 
 
 class Medications(_Strict):
@@ -169,6 +213,10 @@ class AssessRequest(_Strict):
             "alp_u_l": lab.alp.value, "alp_uln_u_l": lab.alp.uln,
             "bilirubin_mg_dl": bili, "bilirubin_uln_mg_dl": bili_uln,
         }  # fmt: skip
+        # cohort v2 columns (issue 12): mapped only where the model record has them
+        for name, value in (("chronic_pain", t.chronic_pain), ("kratom_use_weeks", k.use_weeks)):
+            if name in RECORD_COLUMNS:
+                record[name] = value
         for name, lab_value, limit in (
             ("ast", lab.ast, "uln"), ("ggt", lab.ggt, "uln"), ("albumin", lab.albumin, "lln"),
             ("inr", lab.inr, "uln"), ("platelets", lab.platelets, "lln"),
@@ -177,7 +225,10 @@ class AssessRequest(_Strict):
             record[value_col] = None if lab_value is None else lab_value.value
             record[limit_col] = None if lab_value is None else getattr(lab_value, limit)
         return PatientInput(
-            record=record, liver=self._panel(bili, bili_uln), patient_ref=self.patient_ref
+            record=record,
+            liver=self._panel(bili, bili_uln),
+            patient_ref=self.patient_ref,
+            exposure=k.exposure(),
         )
 
     def _panel(self, bili: float, bili_uln: float) -> LiverPanel:
