@@ -60,7 +60,10 @@ def grade2_or_worse(test: str, value: Array, uln: Array, baseline: Array | None 
 
 def prevalent_abnormality(baseline: Mapping[str, Array], uln: Mapping[str, Array]) -> Array:
     """Entry ALT, AST or ALP already at grade >= 2 against ULN (unknown values meet nothing)."""
-    return np.logical_or.reduce([grade2_or_worse(t, baseline[t], uln[t]) for t in ENZYMES])
+    prevalent: Array = np.logical_or.reduce(
+        [grade2_or_worse(t, baseline[t], uln[t]) for t in ENZYMES]
+    )
+    return prevalent
 
 
 def new_onset_elevation(
@@ -75,12 +78,13 @@ def new_onset_elevation(
         a = np.asarray(a, dtype=float)
         return a[:, None] if np.ndim(like) == 2 and a.ndim == 1 else a
 
-    return np.logical_or.reduce(
+    onset: Array = np.logical_or.reduce(
         [
             grade2_or_worse(t, values[t], column(uln[t], values[t]), column(baseline[t], values[t]))
             for t in ENZYMES
         ]
     )
+    return onset
 
 
 def severe_elevation(

@@ -453,7 +453,10 @@ def _diff(values: np.ndarray, users: np.ndarray, mask: np.ndarray | None = None)
 
 
 def _ratio(flags: np.ndarray, exposed: np.ndarray, within: np.ndarray) -> float:
-    a, b = _rate(flags.astype(float), exposed & within), _rate(flags.astype(float), ~exposed & within)
+    a, b = (
+        _rate(flags.astype(float), exposed & within),
+        _rate(flags.astype(float), ~exposed & within),
+    )
     return a / b if b > 0 else float("nan")
 
 

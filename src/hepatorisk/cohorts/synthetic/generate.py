@@ -296,9 +296,9 @@ def _liver_outcomes(
     severe = severe_elevation(post, baseline, uln)
     x = {k: post[k] / uln[k][:, None] for k in uln}
 
-    def by(flags: np.ndarray, horizon: int) -> pd.arrays.BooleanArray:
-        hit = (flags & (lab_weeks[None, :] <= horizon)).any(axis=1)
-        return pd.array(np.where(prevalent, None, hit), dtype="boolean")
+    def by(flags: np.ndarray, horizon: int) -> pd.Series:
+        hit = np.asarray((flags & (lab_weeks[None, :] <= horizon)).any(axis=1), dtype=bool)
+        return pd.Series(hit, dtype="boolean").mask(prevalent)
 
     first = np.where(onset.any(axis=1), onset.argmax(axis=1), -1)
     rows = np.arange(len(first))
@@ -316,14 +316,16 @@ def _liver_outcomes(
     drawn = np.isfinite(post["alt"]).any(axis=1)
 
     def peak(values: np.ndarray) -> np.ndarray:
-        return np.where(drawn, np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=1), np.nan)
+        return np.where(
+            drawn, np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=1), np.nan
+        )
 
     return {
         "prevalent_liver_abnormality": prevalent,
-        "liver_event_12w": by(onset, fu.liver_horizon_weeks),
-        "liver_event_24w": by(onset, fu.weeks),
-        "severe_liver_12w": by(severe, fu.liver_horizon_weeks),
-        "severe_liver_24w": by(severe, fu.weeks),
+        "liver_event_12w": by(onset, fu.liver_horizon_weeks).array,
+        "liver_event_24w": by(onset, fu.weeks).array,
+        "severe_liver_12w": by(severe, fu.liver_horizon_weeks).array,
+        "severe_liver_24w": by(severe, fu.weeks).array,
         "alt_gt3x_uln_12w": (
             (x["alt"] > dili.ALT_EVENT_XULN) & (lab_weeks[None, :] <= fu.liver_horizon_weeks)
         ).any(axis=1),
@@ -357,9 +359,13 @@ def _visits(
     factor = 1.0 if intervention is None else intervention.dose_factor
     week_index = np.arange(weeks)[None, :]
     increased = week_index > course.increase_week[:, None]
-    dose = base.dose_g[:, None] * factor * np.where(increased, config.kratom.dose_increase.factor, 1.0)
+    dose = (
+        base.dose_g[:, None] * factor * np.where(increased, config.kratom.dose_increase.factor, 1.0)
+    )
     on = np.c_[base.kratom_user & (factor > 0), on_kratom]
-    reported = dose * on * np.exp(config.kratom.weekly_report_sd_log * rng.standard_normal((n, weeks)))
+    reported = (
+        dose * on * np.exp(config.kratom.weekly_report_sd_log * rng.standard_normal((n, weeks)))
+    )
     cows = np.c_[base.cows_entry, screens.cows]
     craving = np.c_[base.craving_entry, screens.craving]
     injured = course.injury_level > 1.0
@@ -369,8 +375,9 @@ def _visits(
         for name in ("fatigue", "ruq_pain", "nausea")
     }
 
-    def seen(values: np.ndarray, kind: str) -> pd.api.extensions.ExtensionArray:
-        return pd.array(np.where(attended, values, None).ravel(), dtype=kind)
+    def seen(values: np.ndarray) -> pd.Series:
+        flags = pd.Series(np.asarray(values, dtype=bool).ravel(), dtype="boolean")
+        return flags.mask(~attended.ravel())
 
     frame: dict[str, object] = {
         "patient_id": np.repeat(patients["patient_id"].to_numpy(dtype=object), weeks),
@@ -394,9 +401,9 @@ def _visits(
         grid[:, 0] = patients[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         decimals = 2 if key in ("bilirubin", "inr") else 1
         frame[column] = grid.round(decimals).ravel()
-    frame["jaundice"] = seen(course.bilirubin_mg_dl > sym.jaundice_bilirubin_mg_dl, "boolean")
+    frame["jaundice"] = seen(course.bilirubin_mg_dl > sym.jaundice_bilirubin_mg_dl).array
     for name, flags in symptoms.items():
-        frame[name] = seen(flags, "boolean")
+        frame[name] = seen(flags).array
     del arm
     return pd.DataFrame(frame)
 

@@ -71,7 +71,7 @@ def level_at(
     peak: np.ndarray,
     onset_week: np.ndarray | float,
     stop_week: np.ndarray | float,
-    week: np.ndarray | int,
+    week: np.ndarray | float,
     half_life: float,
 ) -> np.ndarray:
     """Multiple of the reference at ``week`` of an elevation that plateaus at ``peak`` from
@@ -133,7 +133,9 @@ def _detection_tables(config_json: str) -> DetectionTables:
     def detected(injury: Injury, onset: float, stop: float) -> np.ndarray:
         peaks = injury.alt_peak_xuln.median * np.exp(injury.alt_peak_xuln.sd_log * zp)
         ratios = injury.r_ratio.median * np.exp(injury.r_ratio.sd_log * zr)
-        alt = level_at(peaks[:, None, None], onset, stop, labs[None, None, :], injury.half_life_weeks)
+        alt = level_at(
+            peaks[:, None, None], onset, stop, labs[None, None, :], injury.half_life_weeks
+        )
         levels = enzyme_levels(alt, ratios[None, :, None], config)
         quiet = np.where(alt > 0, _quiet(levels, sigma), 1.0)
         none_yet = np.cumprod(quiet, axis=2)
@@ -170,7 +172,9 @@ def reaction_log_hazard(
     )
 
 
-def flare_probability(base: Baseline, nafld: np.ndarray | int, config: GeneratorConfig) -> np.ndarray:
+def flare_probability(
+    base: Baseline, nafld: np.ndarray | int, config: GeneratorConfig
+) -> np.ndarray:
     c = config.liver.background_flare_logit
     return expit(
         c["intercept"]
@@ -188,8 +192,8 @@ def flare_probability(base: Baseline, nafld: np.ndarray | int, config: Generator
 def latency_cdf(days: np.ndarray, config: GeneratorConfig) -> np.ndarray:
     lat = config.liver.latency_days
     with np.errstate(divide="ignore"):
-        cdf: np.ndarray = norm.cdf((np.log(np.maximum(days, 0.0)) - np.log(lat.median)) / lat.sd_log)
-    return cdf
+        z = (np.log(np.maximum(days, 0.0)) - np.log(lat.median)) / lat.sd_log
+    return np.asarray(norm.cdf(z), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def cumulative_shape(
         np.broadcast_to(since_start, (base.n, 1)), config
     )
     if world.review_week == 0:
-        return from_start
+        return np.asarray(from_start, dtype=float)
     w0 = world.review_week
     factor = config.kratom.dose_increase.factor
     ratio = np.exp(
@@ -256,12 +260,17 @@ class LiverOracle:
         p_nafld = nafld_posterior(base, config)
         # posterior of (fatty liver, susceptibility) given the record and no reaction before
         # entry at the recorded dose; then the reaction's onset law under each dose course
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (P(nafld), P(flare), pmf)
+        self.parts: list[
+            tuple[np.ndarray, np.ndarray, np.ndarray]
+        ] = []  # (P(nafld), P(flare), pmf)
         pre = latency_cdf(7.0 * base.use_weeks, config) * base.kratom_user
         joint = []
         for nafld, prior in ((0, 1.0 - p_nafld), (1, p_nafld)):
             eta0 = reaction_log_hazard(base, base.mitragynine_mg_day, nafld, config)
-            u0 = np.exp(eta0[:, None] + liver.susceptibility_sd * z[None, :]) * base.kratom_user[:, None]
+            u0 = (
+                np.exp(eta0[:, None] + liver.susceptibility_sd * z[None, :])
+                * base.kratom_user[:, None]
+            )
             joint.append(prior[:, None] * g[None, :] * np.exp(-u0 * pre[:, None]))
         total = joint[0].sum(axis=1) + joint[1].sum(axis=1)
         worlds = dose_worlds(config, intervention)
@@ -272,7 +281,9 @@ class LiverOracle:
             weights = weights / total[:, None]
             pmf = np.zeros((n, fu.weeks + 1))  # pmf[:, w] = P(onset in week w, this nafld)
             if len(rows):
-                eta = reaction_log_hazard(base, base.mitragynine_mg_day * dose_factor, nafld, config)
+                eta = reaction_log_hazard(
+                    base, base.mitragynine_mg_day * dose_factor, nafld, config
+                )
                 u = np.exp(eta[rows, None] + liver.susceptibility_sd * z[None, :])
                 for world, shape in zip(worlds, shapes, strict=True):
                     survival = np.exp(-u[:, :, None] * shape[:, None, :])
@@ -342,9 +353,7 @@ class LiverOracle:
             a += (1.0 - p_flare[:, None] * flare_det[None, :]) * (weight[:, None] - pmf @ x)
             b += weight[:, None] - pmf @ y
         a *= base_quiet
-        survival: np.ndarray = np.where(
-            self.users[:, None], a + (1.0 - stop_p) * (b - a), 1.0
-        )
+        survival: np.ndarray = np.where(self.users[:, None], a + (1.0 - stop_p) * (b - a), 1.0)
         return survival
 
 
@@ -368,7 +377,7 @@ class LiverCourse:
     bilirubin_mg_dl: np.ndarray  # (patients, weeks + 1) latent bilirubin, for jaundice
 
 
-def simulate_liver(  # noqa: PLR0915 - one course, step by step, reads best in one place
+def simulate_liver(
     rng: np.random.Generator,
     base: Baseline,
     nafld: np.ndarray,
@@ -450,10 +459,18 @@ def simulate_liver(  # noqa: PLR0915 - one course, step by step, reads best in o
     def course(exposed: np.ndarray, week: float | np.ndarray) -> tuple[np.ndarray, ...]:
         """Injury and flare levels (reference multiples) at ``week``."""
         inj_stop = np.where(symptomatic, np.minimum(stop, onset_week), stop)
-        inj_alt = np.where(exposed, level_at(inj_peak, onset_week, inj_stop, week, inj.half_life_weeks), 0.0)
-        inj_b = np.where(exposed, level_at(inj_bili, onset_week, inj_stop, week, inj.half_life_weeks), 0.0)
-        fl_alt = np.where(flare, level_at(fl_peak, flare_week, flare_week, week, fl.half_life_weeks), 0.0)
-        fl_b = np.where(flare, level_at(fl_bili, flare_week, flare_week, week, fl.half_life_weeks), 0.0)
+        inj_alt = np.where(
+            exposed, level_at(inj_peak, onset_week, inj_stop, week, inj.half_life_weeks), 0.0
+        )
+        inj_b = np.where(
+            exposed, level_at(inj_bili, onset_week, inj_stop, week, inj.half_life_weeks), 0.0
+        )
+        fl_alt = np.where(
+            flare, level_at(fl_peak, flare_week, flare_week, week, fl.half_life_weeks), 0.0
+        )
+        fl_b = np.where(
+            flare, level_at(fl_bili, flare_week, flare_week, week, fl.half_life_weeks), 0.0
+        )
         return inj_alt, inj_b, fl_alt, fl_b
 
     for j, week in enumerate(lab_weeks[1:], start=1):
@@ -462,13 +479,17 @@ def simulate_liver(  # noqa: PLR0915 - one course, step by step, reads best in o
         sources = {
             "baseline_fluctuation": {t: baseline[t] / ref[t] for t in ENZYMES},
             "kratom": dict(zip(ENZYMES, enzyme_levels(inj_alt, inj_r, config), strict=True)),
-            "background_flare": dict(zip(ENZYMES, enzyme_levels(fl_alt, fl_r, config), strict=True)),
+            "background_flare": dict(
+                zip(ENZYMES, enzyme_levels(fl_alt, fl_r, config), strict=True)
+            ),
         }
         drawn = enrolled[:, week]
-        above = {}
-        values = {}
+        above: dict[str, np.ndarray] = {}
+        values: dict[str, np.ndarray] = {}
         for t in ENZYMES:
-            noisy = np.stack([s[t] * np.exp(sigma * rng.standard_normal(n)) for s in sources.values()])
+            noisy = np.stack(
+                [s[t] * np.exp(sigma * rng.standard_normal(n)) for s in sources.values()]
+            )
             values[t] = ref[t] * noisy.max(axis=0)
             for name, level in zip(sources, noisy, strict=True):
                 above[name] = above.get(name, np.zeros(n, bool)) | (level > thresholds[t])

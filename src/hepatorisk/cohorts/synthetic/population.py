@@ -71,6 +71,7 @@ class Baseline:
         self.unemployed = 1.0 - _float(p["employed"])
         self.prior_treatments = p["prior_treatments"].to_numpy(dtype=float)
         self.arm = p["moud_arm"].astype("string").to_numpy(dtype=object)
+        self.arm_is = {a: self.arm == a for a in config.population.moud_arm}
         self.uds_entry_positive = (p["uds_opioid_entry"] == "positive").to_numpy()
         self.cows_entry = p["cows_entry"].to_numpy(dtype=float)
         self.craving_entry = p["craving_entry"].to_numpy(dtype=float)
@@ -183,14 +184,12 @@ def record_with_gaps(
         recorded[name] = recorded[name].astype("boolean").mask(by_design)
     for name, share in pop.missing_at_random.items():
         gap = rng.random(n) < share
-        kind = "boolean" if recorded[name].dtype == bool else "Float64"
+        kind = pd.BooleanDtype() if recorded[name].dtype == bool else pd.Float64Dtype()
         recorded[name] = recorded[name].astype(kind).mask(gap)
     return recorded
 
 
-def unknown_field_weights(
-    base: Baseline, config: GeneratorConfig
-) -> tuple[np.ndarray, np.ndarray]:
+def unknown_field_weights(base: Baseline, config: GeneratorConfig) -> tuple[np.ndarray, np.ndarray]:
     """Every completion of the unknown relapse fields and its probability given the record.
 
     Returns (values, weights): values[c] = (injection, unstable housing, unemployed) of
@@ -204,7 +203,7 @@ def unknown_field_weights(
     prior_inject = _lookup(base.primary_opioid, pop.injection_by_opioid)
     like = {}
     for k, key in ((1, "injects"), (0, "does_not")):
-        p = 1.0
+        p = np.ones(base.n)
         for marker, table in (
             (base.hcv, pop.hcv_by_injection),
             (base.hbv, pop.hbv_by_injection),
@@ -212,15 +211,11 @@ def unknown_field_weights(
         ):
             p = p * np.where(marker, table[key], 1.0 - table[key])
         like[k] = p * (prior_inject if k else 1.0 - prior_inject)
-    p_inject = np.where(
-        np.isnan(base.injection), like[1] / (like[1] + like[0]), base.injection
-    )
+    p_inject = np.where(np.isnan(base.injection), like[1] / (like[1] + like[0]), base.injection)
     p_unstable = np.where(
         np.isnan(base.unstable_housing), 1.0 - pop.stable_housing_share, base.unstable_housing
     )
-    p_unemployed = np.where(
-        np.isnan(base.unemployed), 1.0 - pop.employed_share, base.unemployed
-    )
+    p_unemployed = np.where(np.isnan(base.unemployed), 1.0 - pop.employed_share, base.unemployed)
     weights = np.ones((base.n, len(combos)))
     for col, prob in enumerate((p_inject, p_unstable, p_unemployed)):
         weights *= np.where(combos[None, :, col] == 1, prob[:, None], 1.0 - prob[:, None])

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 
 from hepatorisk.cohorts.synthetic.liver import Intervention
@@ -35,8 +34,8 @@ from hepatorisk.cohorts.synthetic.population import (
 )
 
 __all__ = [
-    "RelapseCourse",
     "ArmCourse",
+    "RelapseCourse",
     "enrolled_probability",
     "expected_scores",
     "relapse_risk",
@@ -45,21 +44,28 @@ __all__ = [
 
 
 def kratom_active(
-    base: Baseline, induction_failed: np.ndarray | bool, intervention: Intervention | None,
+    base: Baseline,
+    induction_failed: np.ndarray | bool,
+    intervention: Intervention | None,
     config: GeneratorConfig,
 ) -> np.ndarray:
     """Fraction of kratom's Emax reached while it is taken (0 for non-users, and under an opioid
     antagonist that was started)."""
     factor = 1.0 if intervention is None else intervention.dose_factor
     fraction = kratom_effect_fraction(base.mitragynine_mg_day * factor, config) * base.kratom_user
-    blocked = pd.Series(base.arm).isin(config.relapse.benefit_blocked_by).to_numpy()
+    blocked = np.logical_or.reduce(
+        [base.arm_is[a] for a in config.relapse.benefit_blocked_by] + [np.zeros(base.n, bool)]
+    )
     blocked = blocked & ~np.asarray(induction_failed)
     active: np.ndarray = np.where(blocked, 0.0, fraction)
     return active
 
 
 def expected_scores(
-    base: Baseline, week: int, active: np.ndarray, on_kratom: np.ndarray | bool,
+    base: Baseline,
+    week: int,
+    active: np.ndarray,
+    on_kratom: np.ndarray | bool,
     config: GeneratorConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected craving (0-100) and COWS withdrawal score in ``week`` of treatment."""
@@ -101,7 +107,11 @@ def _static_logit(base: Baseline, config: GeneratorConfig, *, known_only: bool) 
 
 
 def _week_logit(
-    base: Baseline, week: int, failed: bool, on: bool, intervention: Intervention | None,
+    base: Baseline,
+    week: int,
+    failed: bool,
+    on: bool,
+    intervention: Intervention | None,
     config: GeneratorConfig,
 ) -> np.ndarray:
     c = config.relapse.weekly_logit
@@ -118,7 +128,9 @@ def _week_logit(
 
 
 def _by_arm(base: Baseline, table: dict[str, float]) -> np.ndarray:
-    values: np.ndarray = pd.Series(base.arm).map(table).to_numpy(dtype=float)
+    values = np.zeros(base.n)
+    for arm, rows in base.arm_is.items():
+        values[rows] = table[arm]
     return values
 
 
@@ -133,7 +145,8 @@ def _dropout_logit(base: Baseline, failed: bool, config: GeneratorConfig) -> np.
         hazard = np.full(base.n, r.after_induction_failure["dropout_weekly"])
     else:
         hazard = _by_arm(base, r.dropout_weekly)
-    return np.log(hazard) - np.log1p(-hazard)
+    logit: np.ndarray = np.log(hazard) - np.log1p(-hazard)
+    return logit
 
 
 def _offsets(base: Baseline, config: GeneratorConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +173,7 @@ def enrolled_probability(base: Baseline, config: GeneratorConfig) -> np.ndarray:
 
 
 @numba.njit(cache=True, parallel=True)
-def _relapse_programme(  # noqa: PLR0913 - the compiled kernel takes flat arrays
+def _relapse_programme(
     eta: np.ndarray,  # (n, 2 induction, weeks, 2 on)
     p_fail: np.ndarray,  # (n,)
     offsets: np.ndarray,  # (J,) frailty + unknown-field offsets on the log-odds scale
