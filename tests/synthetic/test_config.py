@@ -48,8 +48,8 @@ def test_override_file_with_impossible_value_names_file_line_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     override = tmp_path / "override.yaml"
-    override.write_text("kratom:\n  user_share: 1.7\n")
-    expected = rf"{override}:2: kratom.user_share: .*less than or equal to 1"
+    override.write_text("kratom:\n  user_share_target: 1.7\n")
+    expected = rf"{override}:2: kratom.user_share_target: .*less than or equal to 1"
     with pytest.raises(ConfigError, match=expected):
         load_generator_config(override)
     code = main(
@@ -72,14 +72,21 @@ def test_override_file_with_impossible_value_names_file_line_and_key(
 
 def test_override_changes_the_cohort(tmp_path: Path) -> None:
     override = tmp_path / "override.yaml"
-    override.write_text(yaml.safe_dump({"kratom": {"user_share": 0.0}}))
+    override.write_text(yaml.safe_dump({"scenario": "high"}))
     config = load_generator_config(override)
-    assert config.kratom.user_share == 0.0
+    assert config.effects == config.kratom_effects["high"] != load_generator_config().effects
     assert config.population == load_generator_config().population
+
+
+def test_unknown_scenario_is_refused_with_the_choices(tmp_path: Path) -> None:
+    override = tmp_path / "override.yaml"
+    override.write_text("scenario: worst\n")
+    with pytest.raises(ConfigError, match=rf"{override}:1: scenario: .*'low', 'central' or 'high'"):
+        load_generator_config(override)
 
 
 def test_malformed_yaml_reports_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kratom:\n  user_share: [0.4\n")
+    bad.write_text("kratom:\n  user_share_target: [0.4\n")
     with pytest.raises(ConfigError, match=rf"{bad}:\d+: not valid YAML"):
         load_generator_config(bad)
