@@ -193,5 +193,6 @@ def test_error_bodies_of_unparseable_bodies_carry_the_request_id(clients):
             assert r.status_code == status
             if path.startswith("/fhir"):
                 assert r.json()["resourceType"] == "OperationOutcome"
+                assert r.json()["id"] == r.headers["x-request-id"]
             else:
                 assert r.json()["request_id"] == r.headers["x-request-id"]

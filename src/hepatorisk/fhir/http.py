@@ -68,8 +68,12 @@ def _fhir_path(loc: tuple[str | int, ...]) -> str:
 FhirBodyDep = Annotated[Any, Depends(read_fhir_json)]
 
 
-def _outcome(issues: Issues, status: int, headers: dict[str, str] | None = None) -> Response:
-    response = fhir_json(issues.outcome(), status)
+def _outcome(
+    request: Request, issues: Issues, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    """The OperationOutcome answer; its ``id`` is the request id (``X-Request-ID``)."""
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    response = fhir_json(issues.outcome(request_id), status)
     response.headers.update(headers or {})
     return response
 
@@ -86,26 +90,26 @@ class OutcomeRoute(JsonBodyRoute):
             try:
                 return await handler(request)
             except FhirInputError as exc:
-                return _outcome(exc.issues, exc.status)
+                return _outcome(request, exc.issues, exc.status)
             except BodyError as exc:
                 if exc.status not in outcome:
                     raise
                 issues = Issues()
                 issues.add("error", "not-supported" if exc.status == 415 else "structure",
                            exc.detail, "body")  # fmt: skip
-                return _outcome(issues, exc.status)
+                return _outcome(request, issues, exc.status)
             except RequestValidationError as exc:
                 if 422 not in outcome:
                     raise
                 issues = Issues()
                 pydantic_issues(issues, exc.errors(), "request")
-                return _outcome(issues, 422)
+                return _outcome(request, issues, 422)
             except HTTPException as exc:
                 if exc.status_code not in outcome:
                     raise
                 issues = Issues()
                 issues.add("error", _CODES.get(exc.status_code, "processing"), str(exc.detail))
-                return _outcome(issues, exc.status_code, dict(exc.headers or {}))
+                return _outcome(request, issues, exc.status_code, dict(exc.headers or {}))
 
         return route
 

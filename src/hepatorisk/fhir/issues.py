@@ -34,12 +34,16 @@ class Issues:
     def errors(self) -> list[dict[str, Any]]:
         return [i for i in self.items if i["severity"] in ("fatal", "error")]
 
-    def outcome(self) -> dict[str, Any]:
-        """A validated R4 OperationOutcome (an ``information`` 'all-ok' issue when empty)."""
+    def outcome(self, request_id: str | None = None) -> dict[str, Any]:
+        """A validated R4 OperationOutcome (an ``information`` 'all-ok' issue when empty); an
+        error answer's has the request id as its ``id`` (that of the ``X-Request-ID`` header)."""
         items = self.items or [
             {"severity": "information", "code": "informational", "diagnostics": "no issues"}
         ]
-        oo = OperationOutcome.model_validate({"resourceType": "OperationOutcome", "issue": items})
+        raw: dict[str, Any] = {"resourceType": "OperationOutcome", "issue": items}
+        if request_id is not None:
+            raw["id"] = request_id
+        oo = OperationOutcome.model_validate(raw)
         return oo.model_dump(mode="json", exclude_none=True)
 
     def raise_if_errors(self, status: int = 422) -> None:

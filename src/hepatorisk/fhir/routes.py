@@ -74,7 +74,8 @@ def feedback(
 ) -> dict[str, int]:
     """Accepted/overridden cards into the audit trail (committed before the 200)."""
     if service_id != SERVICE_ID:
-        raise HTTPException(404, f"unknown CDS service {service_id!r}; known: {SERVICE_ID}")
+        # the path's value is not quoted (a request string may carry an identifier)
+        raise HTTPException(404, f"unknown CDS service id; the one known: {SERVICE_ID}")
     n = record_feedback(audit, body, request_id=request.state.request_id, caller=caller)
     return {"recorded": n}
 

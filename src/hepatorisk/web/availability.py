@@ -60,6 +60,7 @@ def install_availability_handler(app: FastAPI) -> None:
         if 503 in getattr(route, "outcome_statuses", frozenset()):
             outcome = {
                 "resourceType": "OperationOutcome",
+                **({"id": rid} if rid is not None else {}),
                 "issue": [{"severity": "error", "code": "transient", "diagnostics": UNAVAILABLE}],
             }
             return JSONResponse(outcome, 503, headers=headers, media_type=FHIR_JSON)

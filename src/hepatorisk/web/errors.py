@@ -1,7 +1,10 @@
 """Error responses: a 422 that names the field and what is allowed; never a 500 for bad input.
 
 Validation errors never echo long strings and are never logged with their input, so a patient
-identifier typed into a wrong field cannot reach the logs. ``openapi.py`` documents these bodies.
+identifier typed into a wrong field cannot reach the logs. Every error body of the JSON API
+carries the request id (``{detail, request_id}``; the 401, 404, 405 and 503 of an
+``HTTPException`` too), the one of the ``X-Request-ID`` header. ``openapi.py`` documents these
+bodies.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from hepatorisk.exceptions import DataContractError
+from hepatorisk.web.headers import security_headers
 from hepatorisk.web.json_body import BodyError
 from hepatorisk.web.openapi import document_errors
 
@@ -109,11 +114,29 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        """Starlette's answer (401, 404, 405, 503, ...) with the request id in the body."""
+        headers = dict(exc.headers or {})
+        if exc.status_code in (204, 304):  # no body allowed
+            return Response(status_code=exc.status_code, headers=headers)
+        return JSONResponse(
+            {"detail": str(exc.detail), "request_id": _request_id(request)},
+            status_code=exc.status_code,
+            headers=headers,
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """The 500: Starlette sends it from its outermost layer, outside every middleware, so
+        the request id and the security headers are set here."""
         rid = _request_id(request)
         log.error("request %s failed: %s", rid, type(exc).__name__)
+        headers = security_headers(request.url.path)
+        if rid is not None:
+            headers["X-Request-ID"] = rid
         return JSONResponse(
             {"detail": "internal error; quote the request id to the operators", "request_id": rid},
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            headers=headers,
         )

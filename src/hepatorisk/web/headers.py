@@ -7,13 +7,16 @@
   Swagger UI and ReDoc need) and nothing else: no inline script, no other origin;
 - ``Cache-Control: no-store`` on every answer that did not set its own (answers carry clinical
   results), except the documentation assets, which may be cached for a day.
+
+The answer of the app-wide 500 handler is sent by Starlette's outermost layer, outside every
+middleware: that handler (``web.errors``) sets the same headers itself (:func:`security_headers`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware", "security_headers"]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -28,6 +31,13 @@ _HEADERS = [
 ]
 _NO_STORE = (b"cache-control", b"no-store")
 _CACHEABLE = (b"cache-control", b"public, max-age=86400")
+
+
+def security_headers(path: str, cacheable_prefix: str = "/docs-assets/") -> dict[str, str]:
+    """The headers this middleware adds, for an answer sent outside it: Starlette sends the
+    app-wide 500 handler's answer from its outermost layer, which no middleware wraps."""
+    cache = _CACHEABLE if path.startswith(cacheable_prefix) else _NO_STORE
+    return {name.decode(): value.decode() for name, value in [*_HEADERS, cache]}
 
 
 class SecurityHeadersMiddleware:

@@ -38,6 +38,10 @@ class DocumentedRoute(APIRoute):
 
 
 _NULLABLE_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+_REQUEST_ID = {
+    **_NULLABLE_STRING,
+    "description": "the X-Request-ID header's id; quote it to the operators",
+}
 SCHEMAS: dict[str, dict[str, Any]] = {
     # FastAPI's names, so its own references to them (every 422) describe what is answered
     "ValidationError": {
@@ -55,25 +59,27 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "HTTPValidationError": {
         "title": "HTTPValidationError",
         "type": "object",
-        "required": ["detail"],
+        "required": ["detail", "request_id"],
         "properties": {
             "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
-            "request_id": _NULLABLE_STRING,
+            "request_id": _REQUEST_ID,
         },
     },
     "ErrorMessage": {
         "title": "ErrorMessage",
         "type": "object",
-        "required": ["detail"],
-        "properties": {"detail": {"type": "string"}, "request_id": _NULLABLE_STRING},
+        "required": ["detail", "request_id"],
+        "properties": {"detail": {"type": "string"}, "request_id": _REQUEST_ID},
     },
     "OperationOutcome": {
         "title": "OperationOutcome",
-        "description": "FHIR R4 OperationOutcome (the errors of the FHIR and CDS Hooks endpoints)",
+        "description": "FHIR R4 OperationOutcome (the errors of the FHIR and CDS Hooks endpoints); "
+        "its id is the request id (the X-Request-ID header)",
         "type": "object",
-        "required": ["resourceType", "issue"],
+        "required": ["resourceType", "id", "issue"],
         "properties": {
             "resourceType": {"const": "OperationOutcome"},
+            "id": {"type": "string"},
             "issue": {
                 "type": "array",
                 "minItems": 1,
