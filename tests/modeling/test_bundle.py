@@ -25,7 +25,9 @@ DERIVED = {
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, np.ndarray]:
     cohort = load_cohort(SAMPLE)
-    return cohort.patients, cohort.outcomes["liver_event_12w"].to_numpy(dtype=int)
+    known = cohort.outcomes["liver_event_12w"].notna().to_numpy()  # prevalent: not at risk
+    patients = cohort.patients[known].reset_index(drop=True)
+    return patients, cohort.outcomes["liver_event_12w"][known].to_numpy(dtype=int)
 
 
 @pytest.fixture(scope="module")

@@ -58,8 +58,9 @@ def build_bundle(
     outcome: str, registered: str, n_estimators: int = 40, seed: int = 0, num_leaves: int = 7
 ) -> ModelBundle:
     cohort = load_cohort(SAMPLE)
-    records = cohort.patients.drop(columns="patient_id")
-    y = cohort.outcomes[outcome].to_numpy()
+    known = cohort.outcomes[outcome].notna().to_numpy()  # prevalent patients are not at risk
+    records = cohort.patients[known].drop(columns="patient_id").reset_index(drop=True)
+    y = cohort.outcomes[outcome][known].to_numpy(dtype=int)
     columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
     features = FeatureBuilder(columns=columns, derived=DERIVED).fit(records)
     X = features.transform(records)

@@ -42,7 +42,8 @@ DISCLAIMER = (
     "judgement. Models were trained on a synthetic cohort."
 )
 OUTCOME_TEXT = {
-    "liver": "ALT above 3x ULN at a liver test by week 12 (CTCAE v5 grade 2 or more)",
+    "liver": "a new liver-enzyme elevation by week 12: ALT, AST or ALP at CTCAE v5 grade 2 or "
+    "more, graded against the baseline when the baseline is abnormal",
     "relapse": "return to opioid use by week 12 (4 consecutive positive or missing weekly "
     "urine screens, CTN-0094 definition)",
 }

@@ -31,7 +31,10 @@ def dose_scenarios(patients: Sequence[PatientInput], policy: Policy) -> list[Sce
         for k in policy.what_if.dose_multipliers:
             if k == 0:
                 changed = p.with_record(
-                    kratom_product="none", kratom_dose_g_day=0.0, mitragynine_mg_per_g=None
+                    kratom_product="none",
+                    kratom_dose_g_day=0.0,
+                    mitragynine_mg_per_g=None,
+                    kratom_use_weeks=None,
                 )
                 out.append((i, "kratom stopped", changed))
             elif dose * k <= MAX_DOSE_G_DAY:
