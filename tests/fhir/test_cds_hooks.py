@@ -177,6 +177,35 @@ def test_malformed_prefetch_is_4xx_not_500(client):
     assert client.post(HOOK, json=bad, headers=AUTH).status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("element", "sent", "expression"),
+    [
+        ("liverLabs.entry.0.resource.valueQuantity.value", "118",
+         "prefetch.liverLabs.entry[0].resource.valueQuantity.value"),
+        ("patient.gender", "unknown", "prefetch.patient.gender"),
+        ("conditions.entry.0", 7, "prefetch.conditions.entry[0]"),
+        ("liverLabs.entry.3.resource.resourceType", "Kratom",
+         "prefetch.liverLabs.entry[3].resource.resourceType"),
+    ],
+)  # fmt: skip
+def test_mapping_errors_name_the_element_of_the_hook_request(client, element, sent, expression):
+    """The prefetch is mapped as one Bundle; its OperationOutcome names the element where the
+    hook request has it (``prefetch.liverLabs.entry[0]...``), not the gathered Bundle's."""
+    hook = copy.deepcopy(example("cds_hooks_patient_view.json"))
+    node = hook["prefetch"]
+    keys = [int(k) if k.isdigit() else k for k in element.split(".")]
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = sent
+    r = client.post(HOOK, json=hook, headers=AUTH)
+    assert r.status_code == 422, r.text
+    oo = r.json()
+    assert oo["resourceType"] == "OperationOutcome" and oo["id"] == r.headers["x-request-id"]
+    errors = [x for i in oo["issue"] if i["severity"] == "error" for x in i["expression"]]
+    assert expression in errors, oo
+    assert not [x for i in oo["issue"] for x in i.get("expression", []) if "Bundle" in x], oo
+
+
 def test_feedback_lands_in_the_audit_trail(client, settings):
     r = client.post(HOOK, json=example("cds_hooks_patient_view.json"), headers=AUTH)
     card = r.json()["cards"][0]

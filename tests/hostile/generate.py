@@ -634,6 +634,24 @@ def fhir_entries() -> list[dict[str, Any]]:
             _raw(hook, "prefetch.liverLabs.entry.0.resource.valueQuantity.value", "NaN"),
         ),
         _entry(
+            "CDS prefetch ALT value is a string",
+            "cds_hooks",
+            HOOK,
+            422,
+            "prefetch.liverLabs.entry[0].resource.valueQuantity.value",
+            json.dumps(
+                _set(hook, "prefetch.liverLabs.entry.0.resource.valueQuantity.value", "118")
+            ),
+        ),
+        _entry(
+            "CDS prefetch Patient gender unknown",
+            "cds_hooks",
+            HOOK,
+            422,
+            "prefetch.patient.gender",
+            json.dumps(_set(hook, "prefetch.patient.gender", "unknown")),
+        ),
+        _entry(
             "CDS prefetch entries not objects",
             "cds_hooks",
             HOOK,

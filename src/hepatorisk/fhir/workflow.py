@@ -6,6 +6,7 @@ row committed before the answer) as ``POST /v1/assess`` does; only the mapping i
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Any
 
@@ -69,20 +70,55 @@ async def fhir_assess(ctx: AssessmentContext, raw: Any) -> dict[str, Any]:
 def prefetch_bundle(prefetch: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
     """The prefetched resources as one collection Bundle, and the required keys missing
     (absent, null, or an OperationOutcome in place of the resource: CDS Hooks 2.0)."""
+    bundle, missing, _ = _prefetch(prefetch)
+    return bundle, missing
+
+
+def _prefetch(
+    prefetch: dict[str, Any] | None,
+) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
+    """:func:`prefetch_bundle`, and where each entry of the Bundle came from: (the entry's path,
+    its resource's path) in the hook request, e.g. ``prefetch.liverLabs.entry[0]``."""
     prefetch = prefetch or {}
     missing = [k for k in REQUIRED_PREFETCH if _failed(prefetch.get(k))]
     entries: list[dict[str, Any]] = []
-    for value in prefetch.values():
+    origins: list[tuple[str, str]] = []
+    for key, value in prefetch.items():
         if _failed(value):
             continue
         if isinstance(value, dict) and value.get("resourceType") == "Bundle":
             items = value.get("entry") or []
             # malformed entries are passed on, so the mapper names them in its OperationOutcome
-            items = items if isinstance(items, list) else [items]
-            entries += [e if isinstance(e, dict) else {"resource": e} for e in items]
+            many = isinstance(items, list)
+            for i, e in enumerate(items if many else [items]):
+                at = f"prefetch.{key}.entry[{i}]" if many else f"prefetch.{key}.entry"
+                entries.append(e if isinstance(e, dict) else {"resource": e})
+                origins.append((at, f"{at}.resource" if isinstance(e, dict) else at))
         else:
             entries.append({"resource": value})
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}, missing
+            origins.append((f"prefetch.{key}", f"prefetch.{key}"))
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}, missing, origins
+
+
+_ENTRY = re.compile(r"Bundle\.entry\[(\d+)\](\.resource)?")
+
+
+def _named_in_prefetch(issues: Issues, origins: list[tuple[str, str]]) -> None:
+    """The issues' expressions as paths of the hook request (``prefetch.liverLabs.entry[0]
+    .resource.status``), not of the Bundle the prefetch was gathered into."""
+    for item in issues.items:
+        if "expression" in item:
+            item["expression"] = [_in_prefetch(x, origins) for x in item["expression"]]
+
+
+def _in_prefetch(expression: str, origins: list[tuple[str, str]]) -> str:
+    m = _ENTRY.match(expression)
+    if m is not None and int(m[1]) < len(origins):
+        entry, resource = origins[int(m[1])]
+        return (resource if m[2] else entry) + expression[m.end() :]
+    if expression == "Bundle" or expression.startswith(("Bundle.", "Bundle[")):
+        return "prefetch" + expression[len("Bundle") :]
+    return expression
 
 
 def _failed(value: Any) -> bool:
@@ -93,12 +129,13 @@ def _failed(value: Any) -> bool:
 
 async def hook_cards(ctx: AssessmentContext, body: CdsRequest, *, source_url: str) -> CdsResponse:
     """POST /cds-services/hepatorisk-liver-safety: prefetch -> assessment -> one card."""
-    raw, missing = prefetch_bundle(body.prefetch)
+    raw, missing, origins = _prefetch(body.prefetch)
     if "patient" in missing and not body.fhirServer:
         issues = Issues()
         issues.add("error", "required", "prefetch 'patient' is required", "prefetch.patient")
         raise FhirInputError(issues, 422)
     mapped = map_bundle(raw)
+    _named_in_prefetch(mapped.issues, origins)
     if mapped.missing_labs and "liverLabs" not in missing:
         missing.append("liverLabs")
     if missing and body.fhirServer:
