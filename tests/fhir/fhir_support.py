@@ -142,10 +142,16 @@ def record_bundle(row: dict[str, Any], as_of: date, si_bilirubin: bool = False) 
             bili_unit,
             high=row["bilirubin_uln_mg_dl"] * f,
         ),
-        _obs("ggt", "2324-2", row["ggt_u_l"], "U/L", high=row["ggt_uln_u_l"]),
-        _obs("alb", "1751-7", row["albumin_g_dl"], "g/dL", low=row["albumin_lln_g_dl"]),
-        _obs("inr", "6301-6", row["inr"], "{INR}", high=row["inr_uln"]),
-        _obs("plt", "777-3", row["platelets_10e9_l"], "10*9/L", low=row["platelets_lln_10e9_l"]),
+        *[  # the labs the cohort leaves undrawn are simply not in the record
+            _obs(i, code, row[column], unit, **{side: row[limit]})
+            for i, code, column, unit, side, limit in (
+                ("ggt", "2324-2", "ggt_u_l", "U/L", "high", "ggt_uln_u_l"),
+                ("alb", "1751-7", "albumin_g_dl", "g/dL", "low", "albumin_lln_g_dl"),
+                ("inr", "6301-6", "inr", "{INR}", "high", "inr_uln"),
+                ("plt", "777-3", "platelets_10e9_l", "10*9/L", "low", "platelets_lln_10e9_l"),
+            )
+            if not pd.isna(row[column])
+        ],
         _obs("bmi", "39156-5", row["bmi"], "kg/m2"),
         _obs("auditc", "75626-2", row["audit_c"], "{score}"),
         _presence("hcv", "16128-1", bool(row["hcv_antibody"])),
@@ -162,6 +168,11 @@ def record_bundle(row: dict[str, Any], as_of: date, si_bilirubin: bool = False) 
     if row["diabetes"]:
         rs.append(_condition("dm", "E11.9"))
     return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in rs]}
+
+
+def _drawn(**labs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The labs whose value is known (the cohort leaves some undrawn)."""
+    return {name: lab for name, lab in labs.items() if not pd.isna(lab["value"])}
 
 
 def record_body(row: dict[str, Any]) -> dict[str, Any]:
@@ -189,18 +200,20 @@ def record_body(row: dict[str, Any]) -> dict[str, Any]:
                 "unit": "mg/dL",
                 "uln": row["bilirubin_uln_mg_dl"],
             },
-            "ggt": {"value": row["ggt_u_l"], "unit": "U/L", "uln": row["ggt_uln_u_l"]},
-            "albumin": {
-                "value": row["albumin_g_dl"],
-                "unit": "g/dL",
-                "lln": row["albumin_lln_g_dl"],
-            },
-            "inr": {"value": row["inr"], "uln": row["inr_uln"]},
-            "platelets": {
-                "value": row["platelets_10e9_l"],
-                "unit": "10^9/L",
-                "lln": row["platelets_lln_10e9_l"],
-            },
+            **_drawn(
+                ggt={"value": row["ggt_u_l"], "unit": "U/L", "uln": row["ggt_uln_u_l"]},
+                albumin={
+                    "value": row["albumin_g_dl"],
+                    "unit": "g/dL",
+                    "lln": row["albumin_lln_g_dl"],
+                },
+                inr={"value": row["inr"], "uln": row["inr_uln"]},
+                platelets={
+                    "value": row["platelets_10e9_l"],
+                    "unit": "10^9/L",
+                    "lln": row["platelets_lln_10e9_l"],
+                },
+            ),
         },
         "hepatitis": {
             "hcv_antibody": bool(row["hcv_antibody"]),

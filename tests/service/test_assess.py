@@ -64,10 +64,17 @@ def test_normal_labs_raise_no_flags_and_monitoring_follows_band(client):
     assert body["flags"]["hys_law"] is False
     assert body["flags"]["stop_recommended"] is False
     liver = next(x for x in body["risks"] if x["outcome"] == "liver")
-    every = {"low": 4, "intermediate": 2, "high": 1}[liver["band"]]
-    weeks = body["monitoring"]["weeks"]
-    assert weeks[-1] <= 12 and all(b - a == every for a, b in itertools.pairwise(weeks))
-    assert body["monitoring"]["retest_within_days"] is None
+    every, after = {"low": (4, 8), "intermediate": (2, 4), "high": (1, 2)}[liver["band"]]
+    monitoring = body["monitoring"]
+    weeks = monitoring["weeks"]
+    # the record gives no kratom duration: the schedule assumes a start now and says so, testing
+    # every band interval through the 8-week latency window, then at the wider interval
+    assert monitoring["counted_from"] == "assumed_now"
+    assert monitoring["reason"].startswith("Assumption:")
+    in_window = [w for w in weeks if w <= 8]
+    assert in_window == list(range(every, 9, every))
+    assert all(b - a == after for a, b in itertools.pairwise([8, *[w for w in weeks if w > 8]]))
+    assert weeks[-1] <= 12 and monitoring["retest_within_days"] is None
 
 
 def test_benefit_harm_scenarios_are_the_models_predictions(client, bundles):

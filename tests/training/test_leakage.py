@@ -36,7 +36,9 @@ def test_honest_model_stays_below_the_oracle_and_a_smuggled_leak_does_not(projec
     visits = pd.read_parquet(cohort / "visits.parquet")
     early = visits[(visits["week"] >= 1) & (visits["week"] <= 12)]
     peak = early.groupby("patient_id")["alt_u_l"].max()
-    patients["alt_u_l"] = patients["patient_id"].map(peak).clip(upper=10000).to_numpy()
+    # patients who left before the first draw keep their entry value
+    leaked = patients["patient_id"].map(peak).fillna(patients["alt_u_l"])
+    patients["alt_u_l"] = leaked.clip(upper=10000).to_numpy()
     patients.to_parquet(cohort / "patients.parquet", index=False)
     assert len(outcomes) == len(patients)
     leaky = run_pipeline(PIPELINES / "liver_synthetic.yaml", FAST, root=project)
