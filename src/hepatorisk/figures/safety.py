@@ -74,7 +74,7 @@ def edish_figure(liver: dict[str, Any]) -> Drawn:
         edgecolors="black",
         lw=0.6,
         marker="^",
-        label="liver event (ALT > 3x ULN by horizon)",
+        label="new-onset liver event by horizon",
         rasterized=True,
     )
     if liver.get("hys_law") is not None:
