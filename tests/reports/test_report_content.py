@@ -70,6 +70,11 @@ def test_numbers_are_the_runs_metrics(built: Built) -> None:
     assert data.performance["auroc_minus_baseline"]["lo"] == logged["auroc_minus_baseline_lo"]
     assert data.performance["n"] == logged["test_n"]
     assert data.meta["run_id"] == built.run_id
+    what_if = {r["change"]: r for r in data.performance["what_if"]}
+    assert list(what_if) == ["stop", "half", "1p5x"]
+    for change, row in what_if.items():
+        for part in ("n", "model_mean", "true_mean", "naive", "mae", "bias"):
+            assert row[part] == logged[f"whatif_{change}_{part}"], (change, part)
 
 
 def test_report_is_logged_to_the_models_run(built: Built) -> None:
@@ -85,3 +90,16 @@ def test_html_is_self_contained_and_has_every_section(built: Built) -> None:
     for external in ('src="http', "src='http", "url(http", '<link rel="stylesheet"', "<script"):
         assert external not in html
     assert html.count("data:image/png;base64,") >= 13
+
+
+def test_html_shows_the_dose_what_if_against_the_truth(built: Built) -> None:
+    html = (built.out / "report.html").read_text()
+    data = ReportData.read(built.out / "report.json")
+    worst = max(data.performance["what_if"], key=lambda r: r["mae"])
+    assert "<h3>Dose what-if against the true effect</h3>" in html
+    for row in data.performance["what_if"]:
+        assert f"<td>{row['label']}</td>" in html
+        assert f"{100 * row['true_mean']:.2f}" in html
+    # the sentence states the largest error as measured, and what it means
+    assert f"missed each user's true change by {100 * worst['mae']:.1f} points" in html
+    assert "must not be read as what a dose change would do" in html

@@ -28,6 +28,11 @@ REQUIRED_METRICS = (
     "oracle_auroc",
     "oracle_brier",
     "auroc_vs_oracle",
+    *(
+        f"whatif_{change}_{part}"
+        for change in ("stop", "half", "1p5x")
+        for part in ("n", "model_mean", "true_mean", "naive", "mae", "bias")
+    ),
 )
 
 
@@ -56,10 +61,23 @@ def test_liver_pipeline_runs_end_to_end_and_registers_a_challenger(project: Path
         "subgroups.csv",
         "calibration_curve.csv",
         "records.parquet",
+        "what_if.csv",
     ):
         assert f"evaluation/{name}" in artifacts
     run = client.get_run(result.run_id)
     assert run.inputs.dataset_inputs, "dataset lineage (mlflow.log_input) is missing"
+    what_if = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{result.run_id}/evaluation/what_if.csv")
+    )
+    assert list(what_if["dose_change"]) == ["stop", "half", "1p5x"]
+    for row in what_if.to_dict("records"):
+        assert logged[f"whatif_{row['dose_change']}_mae"] == pytest.approx(row["mae"])
+    # the served model carries its test metrics, what-if errors included (the service words
+    # its what-if note by them)
+    bundle = load_versioned_model("models:/hepatorisk-liver@challenger").bundle
+    carried = bundle.metadata["test_metrics"]
+    assert carried["whatif_1p5x_mae"] == pytest.approx(logged["whatif_1p5x_mae"])
+    assert carried["test_auroc"] == pytest.approx(logged["test_auroc"])
 
 
 def test_registered_model_is_the_complete_pyfunc(project: Path) -> None:

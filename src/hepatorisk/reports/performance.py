@@ -6,6 +6,7 @@ points are computed from the logged test predictions, thinned to a few hundred p
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from hepatorisk.figures.performance import curve_points, logged_interval
@@ -14,7 +15,7 @@ from hepatorisk.modeling import scores
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
 
-__all__ = ["METRICS", "curve_section", "performance_section"]
+__all__ = ["METRICS", "WHAT_IF_CHANGES", "curve_section", "performance_section"]
 
 # metric key -> (plain name, what better means)
 METRICS = {
@@ -25,6 +26,9 @@ METRICS = {
     "cal_intercept": ("Calibration intercept (in the large)", "0 is ideal; > 0 under-predicts"),
     "ece": ("Expected calibration error", "lower is better"),
 }
+
+# metric-key name of a dose change (``whatif_<name>_*``, logged on synthetic cohorts) -> words
+WHAT_IF_CHANGES = {"stop": "kratom stopped", "half": "half the dose", "1p5x": "1.5x the dose"}
 
 
 def performance_section(run: RunArtifacts) -> dict[str, Any]:
@@ -55,7 +59,26 @@ def performance_section(run: RunArtifacts) -> dict[str, Any]:
             "slope": run.params.get("calibration_slope"),
             "rows": run.params.get("calibration_rows"),
         },
+        "what_if": what_if_rows(m),
     }
+
+
+def what_if_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:
+    """The dose what-if against the true effect, one row per dose change, from the run's
+    ``whatif_*`` metrics (empty when the run logged none: real cohorts have no truth)."""
+    rows = []
+    for key, label in WHAT_IF_CHANGES.items():
+        values = {
+            part: _finite(metrics.get(f"whatif_{key}_{part}"))
+            for part in ("n", "model_mean", "true_mean", "naive", "mae", "bias")
+        }
+        if values["mae"] is not None:
+            rows.append({"change": key, "label": label, **values})
+    return rows
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _int_param(params: dict[str, str], key: str) -> int | None:

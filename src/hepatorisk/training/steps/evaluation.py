@@ -1,5 +1,6 @@
-"""Step ``evaluate``: held-out metrics with intervals, curves and subgroups, and the optional
-leave-one-group-out check (train, calibrate and test once per group)."""
+"""Step ``evaluate``: held-out metrics with intervals, curves and subgroups, the dose what-if
+against the true effect (synthetic cohorts), and the optional leave-one-group-out check (train,
+calibrate and test once per group)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from hepatorisk.cohorts.synthetic.generate import load_cohort
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.modeling import metrics
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
@@ -16,6 +18,7 @@ from hepatorisk.training.spec import PipelineSpec
 from hepatorisk.training.steps.fitting import Trained, calibrate, train
 from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
+from hepatorisk.training.what_if_truth import what_if_metrics, what_if_truth
 
 __all__ = ["Evaluation", "evaluate", "internal_external"]
 
@@ -31,6 +34,7 @@ class Evaluation:
     calibration_curve: pd.DataFrame
     subgroups: pd.DataFrame
     internal_external: pd.DataFrame = field(default_factory=pd.DataFrame)
+    what_if: pd.DataFrame = field(default_factory=pd.DataFrame)  # synthetic: vs the truth
 
 
 def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpec) -> Evaluation:
@@ -78,6 +82,11 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         seed=ev.seed,
         min_n=ev.subgroup_min_n,
     )
+    what_if = pd.DataFrame()
+    if spec.cohort.kind == "synthetic" and spec.oracle is not None:
+        config = load_cohort(dataset.source).config
+        what_if = what_if_truth(trained.bundle, test, y, config, spec.oracle)
+        flat |= what_if_metrics(what_if)
     return Evaluation(
         metrics=flat,
         baseline_metrics=_flatten("baseline_test_", ci_base),
@@ -85,6 +94,7 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         decision_curve=curve,
         calibration_curve=metrics.calibration_curve(y, p),
         subgroups=subgroups,
+        what_if=what_if,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -87,7 +87,7 @@ def register(
     run.json("gate.json", spec.gate.model_dump(mode="json"))
     run.dataset(dataset.frame, dataset.source, spec.cohort.kind, spec.outcome, dataset.digest)
     _log_evaluation(run, dataset, parts, evaluation, trained)
-    model_uri = _log_model(run, trained, dataset, parts)
+    model_uri = _log_model(run, trained, dataset, parts, evaluation.metrics)
     version = run.register(model_uri, spec.registered_model, run_tags(spec))
     run.metrics(
         evaluation.metrics
@@ -125,6 +125,8 @@ def _log_evaluation(
         for held_out, auroc in zip(held["held_out"], held["auroc"], strict=True):
             key = str(held_out).replace("=", "_").replace(" ", "_")
             run.metrics({f"loo_{key}_auroc": auroc})
+    if not evaluation.what_if.empty:
+        run.frame("evaluation/what_if.csv", evaluation.what_if)
     if not trained.search.empty:
         run.frame("evaluation/search.csv", trained.search)
     split_labels = pd.Series("train", index=range(len(dataset.y)))
@@ -166,8 +168,18 @@ def plots(evaluation: Evaluation) -> dict[str, bytes]:
     return out
 
 
-def _log_model(run: RunRecorder, trained: Trained, dataset: Dataset, parts: Split) -> str:
-    bundle = trained.bundle
+def _log_model(
+    run: RunRecorder,
+    trained: Trained,
+    dataset: Dataset,
+    parts: Split,
+    test_metrics: dict[str, float],
+) -> str:
+    """Log the bundle with its test metrics in its metadata (the service shows them, and words
+    the dose what-if by the measured ``whatif_*`` errors)."""
+    bundle = replace(
+        trained.bundle, metadata=trained.bundle.metadata | {"test_metrics": dict(test_metrics)}
+    )
     example = signature_frame(dataset.frame.iloc[parts.test[:5]][bundle.input_columns])
     output = pd.DataFrame({"probability": bundle.predict_proba(example)})
     with tempfile.TemporaryDirectory() as tmp:
