@@ -140,3 +140,12 @@ def test_stopping_has_no_true_relapse_effect_without_a_relapse_benefit(liver_run
     central = true_risks(users, cohort.config, Intervention(0.0))["p_relapse_true"].to_numpy()
     central_kept = true_risks(users, cohort.config, Intervention(1.0))["p_relapse_true"]
     assert np.mean(central - central_kept.to_numpy()) > 0.005  # stopping loses the benefit
+
+
+def test_no_kratom_users_no_what_if(liver_run: Run) -> None:
+    dataset, parts, trained, _ = liver_run
+    test = dataset.frame.iloc[parts.test]
+    none = (test["kratom_product"] == "none").to_numpy()
+    config = load_cohort(dataset.source).config
+    y = dataset.y[parts.test][none]
+    assert what_if_truth(trained.bundle, test[none], y, config, "p_liver_true").empty

@@ -51,11 +51,11 @@ OUTCOME_TEXT = {
 # users (20,000 patients, seed 7): at 1.5x the dose the true liver risk rose 5.3 points and the
 # model's by 0.1; for stopping the relapse model gave -0.5 points against a true +1.8.
 WHAT_IF_NOTE = (
-    "These numbers are not the effect of changing the dose: they are the models' predictions "
-    "for this record with only the daily dose changed. Checked against the true effect in the "
-    "synthetic test set, they missed it by about 5 points (1.5x the dose: true liver risk +5.3 "
-    "points, model +0.1) and got the direction wrong for stopping and relapse. Do not use them "
-    "to choose a dose; discuss any change with the patient."
+    "These numbers are not the effect of changing the dose (not causal): they are the models' "
+    "predictions for this record with only the daily dose changed. Checked against the true "
+    "effect in the synthetic test set, they missed it by about 5 points (1.5x the dose: true "
+    "liver risk +5.3 points, model +0.1) and got the direction wrong for stopping and relapse. "
+    "Do not use them to choose a dose; discuss any change with the patient."
 )
 NOT_PROVIDED = " (not provided: the model's contribution for a missing value)"
 

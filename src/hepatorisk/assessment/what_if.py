@@ -92,8 +92,8 @@ def what_if_note(metadata: Mapping[str, Mapping[str, Any]]) -> str:
         return WHAT_IF_NOTE
     mae, outcome, label, model, true = worst
     return (
-        "These numbers are not the effect of changing the dose: they are the models' "
-        "predictions for this record with only the daily dose changed. Checked against the "
+        "These numbers are not the effect of changing the dose (not causal): they are the "
+        "models' predictions for this record with only the daily dose changed. Checked against the "
         f"true effect in the synthetic test set, they missed it by {100 * mae:.1f} points on "
         f"average ({label}: true {outcome} risk {100 * true:+.1f} points, model "
         f"{100 * model:+.1f}). "

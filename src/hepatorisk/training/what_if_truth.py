@@ -35,8 +35,11 @@ def what_if_truth(
 ) -> pd.DataFrame:
     """One row per dose change: on the kratom users among ``records`` (test rows, outcome ``y``),
     the mean model change, the mean true change in ``oracle`` (a ``true_risks`` column), their
-    mean absolute difference and mean difference (bias), and the naive change."""
+    mean absolute difference and mean difference (bias), and the naive change. Empty without
+    kratom users."""
     users = (records["kratom_product"].astype("string") != "none").fillna(False).to_numpy()
+    if not users.any():
+        return pd.DataFrame()
     frame = records[users]
     p_now = bundle.predict_proba(frame)
     kept_true = true_risks(frame, config, Intervention(1.0))[oracle].to_numpy(dtype=float)
