@@ -16,15 +16,33 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.features import FeatureBuilder, Records
+from hepatorisk.modeling.unknowns import (
+    LIMIT_OF,
+    MAX_COMPLETIONS,
+    NOT_APPLICABLE,
+    Completion,
+    field_of,
+    is_missing,
+)
 
-__all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle"]
+__all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle", "Reach"]
 
-BUNDLE_FORMAT = 1
+# 2: the feature builder stores each column's plausible values; an unknown input of a field
+# never missing in training is averaged over them (``unknowns``). A format-1 bundle would score
+# an omitted field as "no" or 0, so it is refused, not served.
+BUNDLE_FORMAT = 2
+#: completions per patient when measuring how far one unknown field could move the risk
+REACH_COMPLETIONS = 16
+#: varied records predicted at a time (bounds memory for a large batch)
+REACH_CHUNK = 2_000
+
+# field -> (lowest, highest) risk over its plausible values, the rest as given (or averaged)
+Reach = dict[str, tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -80,20 +98,131 @@ class ModelBundle:
         """The patient-record columns the model reads (its MLflow signature)."""
         return list(self.features.input_columns_)
 
-    def predict_proba(self, records: Records) -> np.ndarray:
-        return self.model.predict_proba(self.features.matrix(records))[:, 1]
+    def predict_proba(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> np.ndarray:
+        """Calibrated probabilities; an unknown input the trees never saw missing is averaged
+        over its plausible values given the rest (``unknowns``)."""
+        completion = self.complete(records, cap=cap)
+        if completion is None:
+            return self.model.predict_proba(self.features.matrix(records))[:, 1]
+        p = self.model.predict_proba(self.features.matrix(completion.columns))[:, 1]
+        return completion.average(p)
+
+    def complete(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> Completion | None:
+        """The records completed over their unknown inputs, or None when nothing is averaged
+        (every value known, or left to a missing branch the trees learned)."""
+        plausible = self.features.plausible_
+        if plausible is None:
+            return None
+        arrays = self.features.arrays(records)
+        n = len(next(iter(arrays.values()))) if arrays else 0
+        completion = plausible.complete(arrays, n, cap=cap)
+        return completion if completion.marginalised else None
 
     def explain(self, records: Records) -> Explanation:
         index = records.index if isinstance(records, pd.DataFrame) else None
-        return self.explain_matrix(self.features.matrix(records), index)
+        completion = self.complete(records)
+        if completion is None:
+            return self.explain_matrix(self.features.matrix(records), index)
+        return self._explain_completed(completion, index)
 
     def explain_then_predict(
         self, records: Records, explained: int
     ) -> tuple[Explanation, np.ndarray]:
         """The first ``explained`` rows explained, the rest only predicted, from one feature
         build (an assessment's patients, then their what-if records)."""
-        X = self.features.matrix(records)
-        return self.explain_matrix(X[:explained]), self.model.predict_proba(X[explained:])[:, 1]
+        completion = self.complete(records)
+        if completion is None:
+            X = self.features.matrix(records)
+            return self.explain_matrix(X[:explained]), self.model.predict_proba(X[explained:])[:, 1]
+        e = self._explain_completed(completion, None)
+        head = Explanation(
+            e.base_value[:explained],
+            e.values[:explained],
+            e.group_values[:explained],
+            e.log_odds[:explained],
+            e.probability[:explained],
+            e.input_names,
+            e.group_names,
+        )
+        return head, e.probability[explained:]
+
+    def _explain_completed(self, c: Completion, index: pd.Index | None) -> Explanation:
+        """The exact explanation of each completion, averaged by patient; the gap between the
+        averaged log-odds and the log-odds of the averaged probability (Jensen's) is shared
+        equally by the inputs computed from the averaged columns, so contributions still sum
+        to the served log-odds."""
+        e = self.explain_matrix(self.features.matrix(c.columns))
+        p = c.average(e.probability)
+        values = c.average(e.values)
+        base = c.average(e.base_value)
+        gap = logit(np.clip(p, 1e-300, 1 - 1e-16)) - (base + values.sum(axis=1))
+        sources = self.features.sources_
+        names = list(self.features.feature_names_out_)
+        mask = np.zeros((c.n, len(names)))
+        for k, name in enumerate(names):
+            for col in sources[name]:
+                if col in c.marginalised:
+                    mask[c.marginalised[col], k] = 1.0
+        share = mask.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = values + np.where(share[:, None] > 0, mask * (gap / share)[:, None], 0.0)
+        groups, membership = self._membership()
+        log_odds = base + values.sum(axis=1)
+        return Explanation(base, values, values @ membership, log_odds, p, names, groups, index)
+
+    def unknown_fields(self, records: Records) -> list[list[str]]:
+        """Each record's unknown fields among the model's inputs (a lab's limit counts as its
+        lab), in completion order."""
+        arrays = self.features.arrays(records)
+        n = len(next(iter(arrays.values()))) if arrays else 0
+        order = self.features.plausible_.columns() if self.features.plausible_ else list(arrays)
+        missing = {col: is_missing(arrays[col]) for col in order if col in arrays}
+        out: list[list[str]] = [[] for _ in range(n)]
+        for col, miss in missing.items():
+            name = field_of(col)
+            for i in np.flatnonzero(miss):
+                if name not in out[i]:
+                    out[i].append(name)
+        return out
+
+    def reach(self, records: Records) -> list[Reach]:
+        """For each record, each unknown field's lowest and highest risk over its plausible
+        values given the rest (other unknowns averaged): how far knowing it could move the
+        risk. A non-user's kratom content is not unknown, only not applicable: left out."""
+        plausible = self.features.plausible_
+        arrays = self.features.arrays(records)
+        fields = self.unknown_fields(records)
+        if plausible is None:
+            return [{} for _ in fields]
+        rows: list[int] = []
+        values: list[tuple[str, object]] = []
+        spans: list[tuple[int, str, int, int]] = []
+        for i, names in enumerate(fields):
+            for name in names:
+                col = name if name in arrays else _limit_for(name, arrays)
+                if col is None or col not in plausible.tables:
+                    continue
+                dist = plausible.lookup(col, arrays, np.array([i]))[0]
+                if dist is None or dist.missing >= NOT_APPLICABLE or not len(dist.values):
+                    continue  # never observed in this stratum: not applicable here
+                start = len(rows)
+                for v in dist.values:
+                    rows.append(i)
+                    values.append((col, v))
+                spans.append((i, name, start, len(rows)))
+        out: list[Reach] = [{} for _ in fields]
+        if not rows:
+            return out
+        p = np.empty(len(rows))
+        for start in range(0, len(rows), REACH_CHUNK):
+            index = np.asarray(rows[start : start + REACH_CHUNK])
+            varied = {k: v[index].copy() for k, v in arrays.items()}
+            for j, (col, v) in enumerate(values[start : start + REACH_CHUNK]):
+                varied[col][j] = v
+            p[start : start + len(index)] = self.predict_proba(varied, cap=REACH_COMPLETIONS)
+        for i, name, start, stop in spans:
+            out[i][name] = (float(p[start:stop].min()), float(p[start:stop].max()))
+        return out
 
     def explain_matrix(self, X: np.ndarray, index: pd.Index | None = None) -> Explanation:
         """``explain`` of rows already built by ``features.matrix``."""
@@ -165,6 +294,12 @@ class ModelBundle:
             booster = lgb.Booster(model_file=str(directory / "booster.txt"))
         except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
             raise DataSourceError(f"{directory}: not a readable hepatorisk model ({exc})") from None
+        if document.get("format") == 1:
+            raise DataSourceError(
+                f"{path}: model format 1 predates unknown-input handling (issue 13): it would "
+                "score an omitted field as 'no' or 0; retrain and re-export the model with this "
+                f"version (format {BUNDLE_FORMAT})"
+            )
         if document.get("format") != BUNDLE_FORMAT:
             raise DataSourceError(
                 f"{path}: model format {document.get('format')!r}, this version reads "
@@ -186,6 +321,11 @@ class ModelBundle:
             labels=document["labels"],
             groups={k: list(v) for k, v in document["groups"].items()},
         )
+
+
+def _limit_for(name: str, arrays: dict[str, np.ndarray]) -> str | None:
+    """A lab the model reads only through its limit column: vary the limit."""
+    return next((lim for lim, lab in LIMIT_OF.items() if lab == name and lim in arrays), None)
 
 
 def _jsonable(value: object) -> object:

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from hepatorisk.exceptions import DataContractError
+from hepatorisk.modeling.unknowns import PlausibleValues
 
 __all__ = ["FeatureBuilder", "expression_sources"]
 
@@ -133,7 +134,29 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         self.sources_ = sources
         self.feature_names_out_ = [*self.columns, *derived]
         self.categorical_features_ = [c for c in self.columns if self.kinds_[c] == "categorical"]
+        # each input column's plausible values given its parents, for unknown inputs
+        self.plausible_: PlausibleValues | None = PlausibleValues.fit(X, required, self.kinds_)
         return self
+
+    def arrays(self, X: Records) -> dict[str, np.ndarray]:
+        """The record columns the model reads as writable arrays: float (NaN missing) for
+        numeric ones, object (str, or None missing) for categorical ones."""
+        if not hasattr(self, "input_columns_"):
+            check_is_fitted(self, "input_columns_")
+        _require(X, self.input_columns_)
+        out: dict[str, np.ndarray] = {}
+        for col in self.input_columns_:
+            values = X[col]
+            if self.kinds_[col] == "categorical":
+                raw: Iterable[object] = (
+                    values.to_numpy(dtype=object)
+                    if isinstance(values, pd.Series)
+                    else _iterable(values)
+                )
+                out[col] = np.array([None if _is_missing(v) else str(v) for v in raw], dtype=object)
+            else:
+                out[col] = _numeric(values, col)
+        return out
 
     def transform(self, X: Records) -> pd.DataFrame:
         """Model inputs: float64 for numeric and true/false, fixed-level categoricals otherwise."""
@@ -243,6 +266,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             "derived": dict(self.derived or {}),
             "kinds": self.kinds_,
             "categories": self.categories_,
+            "plausible": None if self.plausible_ is None else self.plausible_.to_dict(),
         }
 
     @classmethod
@@ -259,6 +283,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         builder.categorical_features_ = [
             c for c in builder.columns if builder.kinds_[c] == "categorical"
         ]
+        plausible = data.get("plausible")
+        builder.plausible_ = None if plausible is None else PlausibleValues(plausible)
         return builder
 
 

@@ -1,0 +1,421 @@
+"""Unknown inputs: a value the caller did not give is unknown, not a value (issue 13, item 3).
+
+LightGBM sends a missing value down whichever branch training chose for it. For a field that was
+missing in training (cohort v2: housing, employment and injection history missing together *by
+design* at some sites, pain, INR, GGT, albumin, platelets) the trees learned that branch from
+data. For a field that was never missing in training (heroin days, cocaine, prior treatments,
+withdrawal and craving scores, hepatitis, medications, kratom content for a kratom user...) the
+branch is arbitrary, and an omitted field silently meant "no" or 0.
+
+``PlausibleValues`` is fitted with the feature builder on the training rows. For every record
+column it stores the column's distribution given the columns the cohort makes it depend on
+(``GIVEN``: kratom content given the product, injection history given hepatitis C and the
+primary opioid, AST given ALT, ...) as at most ``SUPPORT`` weighted support points per stratum
+(the exact distribution when a column has few values, else equal-probability quantiles), with
+the stratum's share of missing values in training. At prediction a missing value is
+
+* **marginalised**: the row is completed with each plausible value (sequentially in ``ORDER``,
+  each column given the values already completed, so that an unknown product is drawn before
+  its content) and the prediction is the weighted average of the completions' calibrated
+  probabilities. When many fields are unknown together, completions beyond ``MAX_COMPLETIONS``
+  per patient are drawn by a quasi-random (Weyl) design instead of the full product;
+* **left to the trees** only where the value does not apply: the row's stratum had at least
+  ``NOT_APPLICABLE`` of the column missing in training (a non-user's kratom content).
+
+This includes the fields missing in training, whose missing branch the trees learned (housing,
+employment and injection history missing *by design* at some sites, pain, GGT, INR, albumin,
+platelets): ``omission.py`` measured that branch against the average over plausible values and
+found it off by more than a point for some of them (on the committed sample: injection history
+6.0 points on average, housing 2.0 and exactly the "not housed" answer for every patient), so
+one rule for every unknown is the more faithful one. Missing *by design* (a question not asked)
+and unknown (not answered) are scored alike: both leave the value unknown to the model; the
+response names every unknown input and how far it could move each risk.
+
+A kratom user with unknown content (or with an unknown product and a dose > 0) is therefore
+averaged over users' contents, never scored as a non-user. ``omission_report`` measures how
+close an omitted field's answer is to the average over its plausible values given the rest,
+with plausible values drawn independently of this module's tables: the nearest rows of a
+reference table on the field's parents (``python -m hepatorisk.modeling.unknowns COHORT``).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "GIVEN",
+    "LIMIT_OF",
+    "OPTIONAL_FIELDS",
+    "ORDER",
+    "Completion",
+    "PlausibleValues",
+    "field_of",
+    "is_missing",
+]
+
+#: support points per stratum (numeric columns with more distinct values: quantile midpoints)
+SUPPORT = 8
+#: a stratum with at least this share missing in training has no value to average over: the
+#: column does not apply there (a non-user's kratom content), and the trees' branch is kept
+NOT_APPLICABLE = 0.99
+#: strata with fewer training rows fall back to fewer given columns
+MIN_ROWS = 30
+#: completions per patient beyond which unknown fields are drawn jointly by a quasi-random design
+MAX_COMPLETIONS = 64
+_GOLDEN = 0.6180339887498949
+
+#: What each column's plausible values are conditioned on: the synthetic cohort's generating
+#: structure (cohorts/synthetic/population.py), parents that are never missing first (strata are
+#: prefixes: an unknown parent ends the prefix). Columns absent here, or
+#: absent from a model, are drawn from their marginal; columns a model lacks are skipped.
+GIVEN: dict[str, tuple[str, ...]] = {
+    "primary_opioid": ("heroin_days_30", "injection_drug_use"),
+    "injection_drug_use": ("hcv_antibody", "primary_opioid", "hiv", "hbv_surface_antigen"),
+    "hcv_antibody": ("primary_opioid", "injection_drug_use"),
+    "hbv_surface_antigen": ("primary_opioid", "injection_drug_use"),
+    "hiv": ("primary_opioid", "injection_drug_use"),
+    "heroin_days_30": ("primary_opioid", "uds_opioid_entry"),
+    "uds_opioid_entry": ("heroin_days_30",),
+    "bmi": ("diabetes", "sex"),
+    "diabetes": ("bmi", "age"),
+    "kratom_product": ("kratom_dose_g_day",),
+    "kratom_dose_g_day": ("kratom_product",),
+    "mitragynine_mg_per_g": ("kratom_product",),
+    "kratom_use_weeks": ("kratom_product",),
+    "chronic_pain": ("kratom_product",),
+    "cows_entry": ("kratom_product", "craving_entry"),
+    "craving_entry": ("kratom_product", "cows_entry"),
+    "ast_u_l": ("alt_u_l", "sex"),
+    "ggt_u_l": ("alt_u_l", "audit_c"),
+    "albumin_g_dl": ("alt_u_l",),
+    "inr": ("albumin_g_dl",),
+    "platelets_10e9_l": ("hcv_antibody",),
+    "alt_uln_u_l": ("sex",),
+    "ast_uln_u_l": ("sex",),
+    "alp_uln_u_l": ("sex",),
+    "bilirubin_uln_mg_dl": ("sex",),
+    "ggt_uln_u_l": ("sex",),
+    "albumin_lln_g_dl": ("sex",),
+    "inr_uln": ("sex",),
+    "platelets_lln_10e9_l": ("sex",),
+}
+#: Completion order: parents before children; columns not listed come after, in record order.
+ORDER: tuple[str, ...] = (
+    "sex", "age", "race_ethnicity", "primary_opioid", "hcv_antibody", "injection_drug_use",
+    "hbv_surface_antigen", "hiv", "heroin_days_30", "uds_opioid_entry", "bmi", "diabetes",
+    "kratom_dose_g_day", "kratom_product", "mitragynine_mg_per_g", "kratom_use_weeks",
+    "chronic_pain", "cows_entry", "craving_entry", "alt_u_l", "ast_u_l", "audit_c", "ggt_u_l",
+    "albumin_g_dl", "inr", "platelets_10e9_l",
+)  # fmt: skip
+#: a lab's reference limit -> its value: unknown together, reported as one field
+LIMIT_OF: dict[str, str] = {
+    "alt_uln_u_l": "alt_u_l",
+    "ast_uln_u_l": "ast_u_l",
+    "alp_uln_u_l": "alp_u_l",
+    "bilirubin_uln_mg_dl": "bilirubin_mg_dl",
+    "ggt_uln_u_l": "ggt_u_l",
+    "albumin_lln_g_dl": "albumin_g_dl",
+    "inr_uln": "inr",
+    "platelets_lln_10e9_l": "platelets_10e9_l",
+}
+#: The record columns a caller of the API may leave out (``assessment.request``), plus the
+#: product (required by the API, but a batch record may lack it).
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "race_ethnicity", "bmi", "diabetes", "hcv_antibody", "hbv_surface_antigen", "hiv",
+    "audit_c", "injection_drug_use", "primary_opioid", "heroin_days_30", "cocaine_use",
+    "stable_housing", "employed", "prior_treatments", "chronic_pain", "uds_opioid_entry",
+    "cows_entry", "craving_entry", "mitragynine_mg_per_g", "kratom_use_weeks",
+    "med_acetaminophen", "med_statin", "med_other_hepatotoxic", "med_cyp_interacting",
+    "ast_u_l", "ggt_u_l", "albumin_g_dl", "inr", "platelets_10e9_l",
+)  # fmt: skip
+
+
+def field_of(column: str) -> str:
+    """The field a record column belongs to (a lab's limit belongs to the lab's value)."""
+    return LIMIT_OF.get(column, column)
+
+
+@dataclass(frozen=True)
+class _Dist:
+    values: np.ndarray  # float (numeric) or object (categorical levels)
+    weights: np.ndarray
+    missing: float  # share of the stratum's training rows missing this column
+
+
+@dataclass
+class Completion:
+    """Records completed over their unknown fields: row ``i`` of ``columns`` belongs to patient
+    ``owner[i]`` with weight ``weight[i]`` (each patient's weights sum to 1)."""
+
+    columns: dict[str, np.ndarray]
+    owner: np.ndarray
+    weight: np.ndarray
+    marginalised: dict[str, np.ndarray]  # column -> patients whose unknown value was averaged
+    n: int
+
+    def average(self, values: np.ndarray) -> np.ndarray:
+        """Each patient's weighted average of per-completion ``values`` (1-D or 2-D)."""
+        if values.ndim == 1:
+            return np.bincount(self.owner, self.weight * values, minlength=self.n)
+        out = np.zeros((self.n, values.shape[1]))
+        np.add.at(out, self.owner, self.weight[:, None] * values)
+        return out
+
+
+class PlausibleValues:
+    """Each column's distribution given its parents, by stratum, from the training rows."""
+
+    def __init__(self, tables: Mapping[str, Any]):
+        self.tables: dict[str, Any] = dict(tables)
+        self._dists: dict[str, list[dict[str, _Dist]]] = {
+            col: [
+                {
+                    key: _Dist(
+                        np.asarray(d["v"], dtype=object if t["kind"] == "categorical" else float),
+                        np.asarray(d["w"], dtype=float),
+                        float(d["missing"]),
+                    )
+                    for key, d in level.items()
+                }
+                for level in t["strata"]
+            ]
+            for col, t in self.tables.items()
+        }
+
+    # -- fitting ------------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls, X: pd.DataFrame, columns: Sequence[str], kinds: Mapping[str, str]
+    ) -> PlausibleValues:
+        present = [c for c in columns if c in X.columns]
+        raw = {c: _column(X[c], kinds[c]) for c in present}
+        edges = {c: _edges(raw[c]) for c in present if kinds[c] != "categorical" and _many(raw[c])}
+        tables: dict[str, Any] = {}
+        for col in present:
+            given = [g for g in GIVEN.get(col, ()) if g in raw and g != col]
+            tokens = [_tokens(raw[g], edges.get(g)) for g in given]
+            kind = kinds[col]
+            strata: list[dict[str, Any]] = []
+            for depth in range(len(given) + 1):
+                keys = _keys(tokens[:depth], len(X))
+                level: dict[str, Any] = {}
+                for key in pd.unique(keys[keys != None]):  # noqa: E711 - elementwise
+                    rows = keys == key
+                    if rows.sum() >= MIN_ROWS:
+                        level[str(key)] = _distribution(raw[col][rows], kind)
+                strata.append(level)
+            tables[col] = {
+                "kind": kind,
+                "given": given,
+                "edges": {g: edges[g] for g in given if g in edges},
+                "strata": strata,
+            }
+        return cls(tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.tables
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def columns(self) -> list[str]:
+        """Columns in completion order."""
+        rank = {c: i for i, c in enumerate(ORDER)}
+        return sorted(
+            self.tables, key=lambda c: (rank.get(c, len(rank)), list(self.tables).index(c))
+        )
+
+    def lookup(
+        self, col: str, columns: Mapping[str, np.ndarray], rows: np.ndarray
+    ) -> list[_Dist | None]:
+        """The distribution of ``col`` for each of ``rows``, given the values known there: the
+        deepest stratum of known parents with enough training rows."""
+        t = self.tables[col]
+        given: list[str] = [g for g in t["given"] if g in columns]
+        levels = self._dists[col]
+        found: list[_Dist | None] = (
+            [levels[0].get("")] * len(rows) if levels else [None] * len(rows)
+        )
+        keys: list[str | None] = [""] * len(rows)
+        for depth, g in enumerate(given, start=1):
+            if depth >= len(levels):
+                break
+            tokens = _tokens(np.asarray(columns[g])[rows], t["edges"].get(g))
+            keys = [
+                None if k is None or tok is None else (tok if depth == 1 else f"{k}|{tok}")
+                for k, tok in zip(keys, tokens, strict=True)
+            ]
+            level = levels[depth]
+            hits = [None if k is None else level.get(k) for k in keys]
+            keys = [k if h is not None else None for k, h in zip(keys, hits, strict=True)]
+            found = [h if h is not None else f for h, f in zip(hits, found, strict=True)]
+        return found
+
+    # -- completion ---------------------------------------------------------------------------
+
+    def complete(
+        self,
+        columns: Mapping[str, np.ndarray],
+        n: int,
+        *,
+        cap: int = MAX_COMPLETIONS,
+    ) -> Completion:
+        """Every patient's completions over its unknown fields (a patient with none is its own
+        single completion)."""
+        cols = {k: np.asarray(v) for k, v in columns.items()}
+        owner = np.arange(n)
+        weight = np.ones(n)
+        marginalised: dict[str, np.ndarray] = {}
+        for col in self.columns():
+            if col not in cols:
+                continue
+            miss = is_missing(cols[col])
+            if not miss.any():
+                continue
+            rows = np.flatnonzero(miss)
+            dists = self.lookup(
+                col, {g: cols[g] for g in self.tables[col]["given"] if g in cols}, rows
+            )
+            keep = [
+                (r, d)
+                for r, d in zip(rows, dists, strict=True)
+                if d is not None and d.missing < NOT_APPLICABLE and len(d.values)
+            ]
+            if not keep:
+                continue
+            marg = np.zeros(n, dtype=bool)
+            marg[np.unique(owner[[r for r, _ in keep]])] = True
+            marginalised[col] = marg
+            cols, owner, weight = _expand(cols, owner, weight, col, keep, n, cap)
+        return Completion(cols, owner, weight, marginalised, n)
+
+    def support(
+        self, col: str, columns: Mapping[str, np.ndarray], rows: np.ndarray
+    ) -> list[_Dist | None]:
+        """Plausible values of ``col`` for each of ``rows`` (for the reach of an unknown)."""
+        return self.lookup(col, columns, rows)
+
+
+def _expand(
+    cols: dict[str, np.ndarray],
+    owner: np.ndarray,
+    weight: np.ndarray,
+    col: str,
+    keep: Sequence[tuple[Any, _Dist]],
+    n: int,
+    cap: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Replace each kept row by one row per plausible value (weights multiplied), or, where its
+    patient would exceed ``cap`` completions, give it one value by a Weyl sequence."""
+    count = np.bincount(owner, minlength=n)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    rows = np.array([r for r, _ in keep], dtype=np.int64)
+    unique = {id(d): d for _, d in keep}
+    which = np.array([id(d) for _, d in keep], dtype=np.int64)
+    sizes = np.array([len(d.values) for _, d in keep], dtype=np.int64)
+    grow = count[owner[rows]] * sizes <= cap
+    repeat = np.ones(len(owner), dtype=np.int64)
+    repeat[rows[grow]] = sizes[grow]
+    index = np.repeat(np.arange(len(owner)), repeat)
+    starts = np.concatenate([[0], np.cumsum(repeat)[:-1]])
+    out = {k: v[index] for k, v in cols.items()}
+    new_weight = weight[index].astype(float)
+    values = out[col].astype(object) if out[col].dtype == object else out[col].astype(float)
+    offset = (zlib.crc32(col.encode()) % 997) / 997.0
+    for key, d in unique.items():
+        mine = which == key
+        k = len(d.values)
+        g = rows[mine & grow]
+        if len(g):
+            at = (starts[g][:, None] + np.arange(k)[None, :]).ravel()
+            values[at] = np.tile(d.values, len(g))
+            new_weight[at] *= np.tile(d.weights / d.weights.sum(), len(g))
+        a = rows[mine & ~grow]
+        if len(a):
+            u = ((a - first[owner[a]]) * _GOLDEN + offset) % 1.0
+            cdf = np.cumsum(d.weights)
+            pick = np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), k - 1)
+            values[starts[a]] = d.values[pick]
+    out[col] = values
+    nonzero = new_weight > 0
+    return {k: v[nonzero] for k, v in out.items()}, owner[index][nonzero], new_weight[nonzero]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _is_na(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def is_missing(values: np.ndarray) -> np.ndarray:
+    """Which entries of a record array are unknown (NaN, or None for categories)."""
+    if values.dtype == object:
+        missing: np.ndarray = np.asarray(pd.isna(values), dtype=bool)
+    else:
+        missing = np.isnan(values.astype(float))
+    return missing
+
+
+def _column(series: pd.Series, kind: str) -> np.ndarray:
+    if kind == "categorical":
+        return np.array(
+            [None if _is_na(v) else str(v) for v in series.to_numpy(dtype=object)], dtype=object
+        )
+    return pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=float)
+
+
+def _many(values: np.ndarray) -> bool:
+    return len(np.unique(values[~np.isnan(values)])) > 4
+
+
+def _edges(values: np.ndarray) -> list[float]:
+    observed = values[~np.isnan(values)]
+    return [float(e) for e in np.unique(np.quantile(observed, np.arange(1, 10) / 10))]
+
+
+def _tokens(values: np.ndarray, edges: Sequence[float] | None) -> list[str | None]:
+    """A parent column's stratum tokens: its level, 0/1, or its decile bin; None if unknown."""
+    if values.dtype == object:
+        return [None if _is_na(v) else str(v) for v in values]
+    x = values.astype(float)
+    if edges is not None:
+        bins = np.searchsorted(np.asarray(edges), x, side="left")
+        return [None if math.isnan(v) else f"b{b}" for v, b in zip(x, bins, strict=True)]
+    return [None if math.isnan(v) else f"{v:g}" for v in x]
+
+
+def _keys(tokens: Sequence[Sequence[str | None]], n: int) -> np.ndarray:
+    keys = np.empty(n, dtype=object)
+    for i in range(n):
+        parts = [t[i] for t in tokens]
+        keys[i] = None if any(p is None for p in parts) else "|".join(parts)  # type: ignore[arg-type]
+    return keys
+
+
+def _distribution(values: np.ndarray, kind: str) -> dict[str, Any]:
+    missing = is_missing(values)
+    observed = values[~missing]
+    share = float(missing.mean()) if len(values) else 0.0
+    if len(observed) == 0:
+        return {"v": [], "w": [], "missing": share}
+    if kind == "categorical":
+        levels, counts = np.unique(observed.astype(str), return_counts=True)
+        return {"v": levels.tolist(), "w": (counts / counts.sum()).tolist(), "missing": share}
+    x = observed.astype(float)
+    levels, counts = np.unique(x, return_counts=True)
+    if len(levels) > SUPPORT:
+        q = np.quantile(x, (np.arange(SUPPORT) + 0.5) / SUPPORT, method="inverted_cdf")
+        levels, counts = np.unique(q, return_counts=True)
+    return {
+        "v": [float(v) for v in levels],
+        "w": (counts / counts.sum()).tolist(),
+        "missing": share,
+    }
