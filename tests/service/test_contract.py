@@ -52,7 +52,8 @@ def test_documented_schema_names_the_core_types(client):
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assessment = schemas["AssessResponse"]["properties"]
     assert set(assessment) == {
-        "risks", "flags", "monitoring", "benefit_harm", "request_id", "disclaimer",
+        "risks", "flags", "monitoring", "benefit_harm", "unknown_inputs", "request_id",
+        "disclaimer",
     }  # fmt: skip
     assert schemas["Risk"]["properties"]["probability"]["maximum"] == 1
     assert "provided" in schemas["Driver"]["properties"]

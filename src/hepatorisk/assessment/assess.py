@@ -22,12 +22,18 @@ from hepatorisk.assessment.results import (
     Outcome,
     Prediction,
     Risk,
+    UnknownInput,
 )
 from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios
 from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
+from hepatorisk.modeling.bundle import Reach
 from hepatorisk.tracking import VersionedModel
 
-__all__ = ["assess", "predict"]
+__all__ = ["REACH_PATIENTS", "assess", "predict"]
+
+#: the largest assessment (patients) whose unknown inputs get their risk ranges
+REACH_PATIENTS = 20
+_NO_REACH = (float("nan"), float("nan"))
 
 
 def assess(
@@ -44,11 +50,21 @@ def assess(
     columns = record_columns([*patients, *(s for _, _, s in scenarios)])
     risks: dict[str, list[Risk]] = {}
     what_if: dict[str, np.ndarray] = {}
+    reach: dict[str, list[Reach]] = {}
+    mine = {k: v[:n] for k, v in columns.items()}
     for outcome, model in models.items():
         bundle = model.bundle
+        # how far each unknown could move the risk: per patient and field, the risk over the
+        # field's values (costly: computed for assessments of up to REACH_PATIENTS patients)
+        reach[outcome] = (
+            bundle.reach(mine)
+            if n <= REACH_PATIENTS
+            else [dict.fromkeys(f, _NO_REACH) for f in bundle.unknown_fields(mine)]
+        )
         if explain:
             c, what_if[outcome] = bundle.explain_then_predict(columns, n)
-            probs, drivers = c.probability, top_drivers(bundle, c, top, outcome, columns)
+            probs = c.probability
+            drivers = top_drivers(bundle, c, top, outcome, columns, reach[outcome])
         else:
             p = bundle.predict_proba(columns)
             probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
@@ -69,8 +85,39 @@ def assess(
             cholestatic=cholestatic.reason if cholestatic.status == "met" else None,
         )
         benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
-        out.append(Assessment([liver, relapse], flags, monitoring, benefit))
+        unknown = unknown_inputs(models, reach["liver"][i], reach["relapse"][i])
+        out.append(Assessment([liver, relapse], flags, monitoring, benefit, unknown))
     return out
+
+
+def unknown_inputs(models: ModelPair, liver: Reach, relapse: Reach) -> list[UnknownInput]:
+    """One patient's unknown inputs, the largest possible change first."""
+    out = []
+    for name in dict.fromkeys([*liver, *relapse]):
+        lv, rl = liver.get(name), relapse.get(name)
+        width = {
+            o: 0.0 if r is None else (r[1] - r[0]) * 100
+            for o, r in (("liver", lv), ("relapse", rl))
+        }
+        label = (models.liver if lv is not None else models.relapse).bundle.label(name)
+        said = " and ".join(
+            f"the {noun} risk by up to {width[o]:.1f} percentage points"
+            for o, noun in (("liver", "liver-injury"), ("relapse", "relapse"))
+            if (lv if o == "liver" else rl) is not None
+        )
+        out.append(
+            UnknownInput(
+                name,
+                label,
+                [] if lv is None else list(lv),
+                [] if rl is None else list(rl),
+                width["liver"],
+                width["relapse"],
+                f"{label}: not provided (averaged over its plausible values), and knowing it "
+                f"could change {said}",
+            )
+        )
+    return sorted(out, key=lambda u: -max(u.liver_change_points, u.relapse_change_points))
 
 
 def predict(

@@ -1,7 +1,9 @@
 """The drivers of a risk: its largest exact SHAP contributions by clinical variable, in words.
 
-A variable the caller gave none of the inputs of is marked ``provided=False``: its contribution
-is the model's for a missing value, not a statement about the patient.
+A variable the caller gave none of the inputs of is marked ``provided=False`` and worded as
+unknown ("injection drug use: not provided, and knowing it could change the relapse risk by up to
+12.0 percentage points"): the risk is averaged over its plausible values, and its contribution
+is not a statement about the patient.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any, Literal
 import numpy as np
 
 from hepatorisk.assessment.results import NOT_PROVIDED, Driver, Outcome
-from hepatorisk.modeling.bundle import Explanation, ModelBundle
+from hepatorisk.modeling.bundle import Explanation, ModelBundle, Reach
+from hepatorisk.modeling.unknowns import field_of
 
 __all__ = ["top_drivers"]
 
@@ -20,9 +23,15 @@ _NOUN = {"liver": "liver-injury", "relapse": "relapse"}
 
 
 def top_drivers(
-    bundle: ModelBundle, c: Explanation, top: int, outcome: Outcome, columns: dict[str, Any]
+    bundle: ModelBundle,
+    c: Explanation,
+    top: int,
+    outcome: Outcome,
+    columns: dict[str, Any],
+    reach: list[Reach] | None = None,
 ) -> list[list[Driver]]:
-    """The ``top`` clinical variables by size of contribution, in words, for every row."""
+    """The ``top`` clinical variables by size of contribution, in words, for every row;
+    ``reach``: each row's unknown fields' risk ranges (``ModelBundle.reach``)."""
     n = c.group_values.shape[0]
     points = c.on_probability_scale(c.group_values) * 100
     order = np.argsort(-np.abs(c.group_values), axis=1, kind="stable")[:, :top]
@@ -49,8 +58,19 @@ def top_drivers(
                 continue
             pp, provided = float(points[row, j]), given(row, names[j])
             direction: Literal["raises", "lowers"] = "raises" if lo > 0 else "lowers"
-            text = f"{labels[j]} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
-            text += "" if provided else NOT_PROVIDED
+            if provided:
+                text = f"{labels[j]} {direction} the {noun} risk by {abs(pp):.1f} percentage points"
+            else:
+                spans = (reach or [{}] * n)[row]
+                ranges = [spans[f] for f in {field_of(s) for s in sources[names[j]]} if f in spans]
+                width = max((hi - lo for lo, hi in ranges), default=0.0) * 100
+                text = (
+                    f"{labels[j]}: not provided, and knowing it could change the {noun} risk by up "
+                    f"to {width:.1f} percentage points{NOT_PROVIDED}"
+                    if math.isfinite(width)
+                    else f"{labels[j]}: not provided, and knowing it could change the {noun} "
+                    f"risk{NOT_PROVIDED}"
+                )
             drivers.append(Driver(names[j], labels[j], direction, lo, pp, text, provided))
         result.append(drivers)
     return result

@@ -33,6 +33,7 @@ __all__ = [
     "Outcome",
     "Prediction",
     "Risk",
+    "UnknownInput",
 ]
 
 Outcome = Literal["liver", "relapse"]
@@ -57,7 +58,7 @@ WHAT_IF_NOTE = (
     "liver risk +5.3 points, model +0.1) and got the direction wrong for stopping and relapse. "
     "Do not use them to choose a dose; discuss any change with the patient."
 )
-NOT_PROVIDED = " (not provided: the model's contribution for a missing value)"
+NOT_PROVIDED = " (not provided: the risk is averaged over its plausible values)"
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,46 @@ class BenefitHarm:
 
 
 @dataclass(frozen=True)
+class UnknownInput:
+    """An input the request left out. It is unknown, not "no" or 0: each risk is averaged over
+    its plausible values given the rest of the record, and the range says how far knowing it
+    could move the risk."""
+
+    variable: Annotated[str, Field(description="the patient-record field left out")]
+    label: str
+    liver_range: Annotated[
+        list[float],
+        Field(
+            description="lowest and highest liver risk (probabilities) over the field's "
+            "plausible values given the rest of the record; empty if the model does not use it"
+        ),
+    ]
+    relapse_range: Annotated[list[float], Field(description="the same for the relapse risk")]
+    liver_change_points: Annotated[
+        float, Field(description="width of liver_range in percentage points")
+    ]
+    relapse_change_points: Annotated[
+        float, Field(description="width of relapse_range in percentage points")
+    ]
+    text: str
+
+
+@dataclass(frozen=True)
 class Assessment:
-    """Both risks with their drivers, the guideline flags, monitoring and the dose what-ifs."""
+    """Both risks with their drivers, the guideline flags, monitoring and the dose what-ifs,
+    and the inputs that were unknown."""
 
     risks: list[Risk]
     flags: GuidelineFlags
     monitoring: MonitoringSchedule
     benefit_harm: BenefitHarm
+    unknown_inputs: Annotated[
+        list[UnknownInput],
+        Field(
+            description="inputs left out, largest possible change first: each risk is averaged "
+            "over their plausible values, never read as 'no' or 0"
+        ),
+    ]
 
 
 @dataclass(frozen=True)
