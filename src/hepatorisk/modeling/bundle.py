@@ -197,12 +197,15 @@ class ModelBundle:
         rows: list[int] = []
         values: list[tuple[str, object]] = []
         spans: list[tuple[int, str, int, int]] = []
+        wanted: dict[tuple[str, str], list[int]] = {}  # (field, column varied) -> records
         for i, names in enumerate(fields):
             for name in names:
                 col = name if name in arrays else _limit_for(name, arrays)
-                if col is None or col not in plausible.tables:
-                    continue
-                dist = plausible.lookup(col, arrays, np.array([i]))[0]
+                if col is not None and col in plausible.tables:
+                    wanted.setdefault((name, col), []).append(i)
+        for (name, col), patients in wanted.items():  # one vectorised lookup per field
+            dists = plausible.lookup(col, arrays, np.asarray(patients))
+            for i, dist in zip(patients, dists, strict=True):
                 if dist is None or dist.missing >= NOT_APPLICABLE or not len(dist.values):
                     continue  # never observed in this stratum: not applicable here
                 start = len(rows)
