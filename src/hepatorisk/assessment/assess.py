@@ -7,6 +7,7 @@ vectorised over patients so that a batch costs one feature build and one model c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,6 +96,12 @@ def unknown_inputs(models: ModelPair, liver: Reach, relapse: Reach) -> list[Unkn
     out = []
     for name in dict.fromkeys([*liver, *relapse]):
         lv, rl = liver.get(name), relapse.get(name)
+        if not all(math.isfinite(x) for r in (lv, rl) if r is not None for x in r):
+            label = (models.liver if lv is not None else models.relapse).bundle.label(name)
+            text = f"{label}: not provided (averaged over its plausible values); its reach is "
+            text += f"computed for assessments of up to {REACH_PATIENTS} patients"
+            out.append(UnknownInput(name, label, [], [], 0.0, 0.0, text))
+            continue
         width = {
             o: 0.0 if r is None else (r[1] - r[0]) * 100
             for o, r in (("liver", lv), ("relapse", rl))
