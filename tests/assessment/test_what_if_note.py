@@ -69,6 +69,17 @@ def test_every_answer_carries_the_note(model_dirs: dict[str, Path]) -> None:
     assert result.benefit_harm.note == WHAT_IF_NOTE
 
 
+def test_the_answer_states_the_answering_models_own_measurement(
+    model_dirs: dict[str, Path],
+) -> None:
+    models = load_model_pair(str(model_dirs["liver"]), str(model_dirs["relapse"]))
+    for outcome, model in models.items():
+        model.bundle.metadata["test_metrics"] = MEASURED[outcome]["test_metrics"]
+    [result] = assess(models, [AssessRequest.model_validate(patient()).to_input()], load_policy())
+    assert result.benefit_harm.note == what_if_note(MEASURED) != WHAT_IF_NOTE
+    assert "missed it by 5.3 points on average" in result.benefit_harm.note
+
+
 def test_the_service_edits_the_record_as_the_pipeline_measured() -> None:
     policy = load_policy()
     user = AssessRequest.model_validate(patient()).to_input()

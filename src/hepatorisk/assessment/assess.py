@@ -25,7 +25,7 @@ from hepatorisk.assessment.results import (
     Risk,
     UnknownInput,
 )
-from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios
+from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios, what_if_note
 from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
 from hepatorisk.modeling.bundle import Reach
 from hepatorisk.tracking import VersionedModel
@@ -73,6 +73,7 @@ def assess(
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
+    note = what_if_note({outcome: m.bundle.metadata for outcome, m in models.items()})
     out = []
     for i, patient in enumerate(patients):
         flags = guideline_flags(patient.liver)
@@ -85,7 +86,7 @@ def assess(
             elevated=elevated_aminotransferase(patient.liver),
             cholestatic=cholestatic.reason if cholestatic.status == "met" else None,
         )
-        benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if)
+        benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if, note)
         unknown = unknown_inputs(models, reach["liver"][i], reach["relapse"][i])
         out.append(Assessment([liver, relapse], flags, monitoring, benefit, unknown))
     return out

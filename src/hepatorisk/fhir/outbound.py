@@ -59,7 +59,7 @@ def assessment_bundle(
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
 
 
-NOT_RECORDED = " (not recorded in the FHIR data: the model's contribution for a missing value)"
+NOT_RECORDED = " (not recorded in the FHIR data: the risk is averaged over its plausible values)"
 
 
 def driver_texts(risk: Risk) -> list[str]:
