@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from starlette.exceptions import StarletteDeprecationWarning
 
 with warnings.catch_warnings():
@@ -30,14 +31,10 @@ from hepatorisk.modeling.features import FeatureBuilder
 from hepatorisk.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
-DERIVED = {
-    "alt_xuln": "alt_u_l / alt_uln_u_l",
-    "ast_xuln": "ast_u_l / ast_uln_u_l",
-    "alp_xuln": "alp_u_l / alp_uln_u_l",
-    "bilirubin_xuln": "bilirubin_mg_dl / bilirubin_uln_mg_dl",
-    "ggt_xuln": "ggt_u_l / ggt_uln_u_l",
-    "mitragynine_mg_day": "kratom_dose_g_day * mitragynine_mg_per_g",
-}
+# the synthetic pipelines' own derived features, so the test models read records as they do
+DERIVED: dict[str, str] = yaml.safe_load(
+    (SAMPLE.parents[2] / "pipelines" / "_synthetic_base.yaml").read_text()
+)["features"]["derived"]
 GROUPS = {
     "ALT": ["alt_u_l", "alt_uln_u_l", "alt_xuln"],
     "ALP": ["alp_u_l", "alp_uln_u_l", "alp_xuln"],

@@ -207,19 +207,13 @@ def _donors(
     return np.argpartition(distance, k - 1, axis=1)[:, :k]
 
 
-def _fit(records: pd.DataFrame, y: np.ndarray, registered: str) -> ModelBundle:
-    """A synthetic pipeline's bundle (its derived features and booster size), for the report."""
+def _fit(
+    records: pd.DataFrame, y: np.ndarray, registered: str, derived: dict[str, str]
+) -> ModelBundle:
+    """A bundle with a synthetic pipeline's derived features and a small booster, for the report."""
     from hepatorisk.modeling.estimators import CalibratedBooster
     from hepatorisk.modeling.features import FeatureBuilder
 
-    derived = {
-        "alt_xuln": "alt_u_l / alt_uln_u_l",
-        "ast_xuln": "ast_u_l / ast_uln_u_l",
-        "alp_xuln": "alp_u_l / alp_uln_u_l",
-        "bilirubin_xuln": "bilirubin_mg_dl / bilirubin_uln_mg_dl",
-        "ggt_xuln": "ggt_u_l / ggt_uln_u_l",
-        "mitragynine_mg_day": "kratom_dose_g_day * mitragynine_mg_per_g",
-    }
     n_fit = int(len(records) * 0.8)
     features = FeatureBuilder(columns=tuple(records.columns), derived=derived).fit(
         records.iloc[:n_fit]
@@ -239,9 +233,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("cohort")
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--donors", type=int, default=60)
+    parser.add_argument(
+        "--pipeline",
+        default="pipelines/_synthetic_base.yaml",
+        help="pipeline file whose features.derived the bundles use",
+    )
     args = parser.parse_args(argv)
     from pathlib import Path
 
+    import yaml
+
+    derived = yaml.safe_load(Path(args.pipeline).read_text())["features"]["derived"]
     cohort = load_cohort(Path(args.cohort))
     pd.set_option("display.width", 200)
     for outcome in ("liver_event_12w", "relapse_12w"):
@@ -249,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         records = cohort.patients[at_risk].drop(columns="patient_id").reset_index(drop=True)
         y = cohort.outcomes[outcome][at_risk].to_numpy(dtype=int)
         cut = int(len(records) * 0.75)
-        bundle = _fit(records.iloc[:cut], y[:cut], outcome)
+        bundle = _fit(records.iloc[:cut], y[:cut], outcome, derived)
         test, train = records.iloc[cut:].reset_index(drop=True), records.iloc[:cut]
         for label, raw in (("trees alone (before)", True), ("with unknown handling", False)):
             report = omission_report(
