@@ -263,7 +263,7 @@ def _chunk(
             "p_relapse_24w_true": risks["p_relapse_24w_true"].to_numpy(),
         }
     )
-    visits = _visits(rng, patients, truth, course, screens, arm, on_kratom, config, intervention)
+    visits = _visits(rng, patients, truth, course, screens, on_kratom, config, intervention)
     return {"patients": patients, "visits": visits, "outcomes": outcomes, "latent": latent}
 
 
@@ -345,7 +345,6 @@ def _visits(
     base: Baseline,
     course: liver.LiverCourse,
     screens: relapse.RelapseCourse,
-    arm: relapse.ArmCourse,
     on_kratom: np.ndarray,
     config: GeneratorConfig,
     intervention: Intervention | None,
@@ -404,7 +403,6 @@ def _visits(
     frame["jaundice"] = seen(course.bilirubin_mg_dl > sym.jaundice_bilirubin_mg_dl).array
     for name, flags in symptoms.items():
         frame[name] = seen(flags).array
-    del arm
     return pd.DataFrame(frame)
 
 

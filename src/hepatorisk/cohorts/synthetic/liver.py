@@ -297,14 +297,11 @@ class LiverOracle:
         """P(the baseline level alone stays below grade 2 at every draw up to lab k)."""
         b, sigma = self.base, self.config.liver.lab_variation_sd_log
         quiet = np.ones(b.n)
-        for t, value, uln, threshold in (
-            ("alt", b.alt, b.alt_uln, _THRESHOLD[0]),
-            ("ast", b.ast, b.ast_uln, _THRESHOLD[1]),
-            ("alp", b.alp, b.alp_uln, _THRESHOLD[2]),
+        for value, uln, threshold in zip(
+            (b.alt, b.ast, b.alp), (b.alt_uln, b.ast_uln, b.alp_uln), _THRESHOLD, strict=True
         ):
             ref = np.maximum(value, uln)
             quiet = quiet * norm.cdf((threshold + np.log(ref / value)) / sigma)
-            del t
         k = len(self.tables.lab_weeks)
         return np.cumprod(np.repeat(quiet[:, None], k, axis=1), axis=1)
 
