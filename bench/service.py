@@ -117,13 +117,15 @@ def _models(tmp: Path) -> dict[str, Path]:
     from hepatorisk.training.spec import load_pipeline
 
     cohort = load_cohort(SAMPLE)
-    records = cohort.patients.drop(columns="patient_id")
     columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
     dirs = {}
     for outcome, pipeline in (("liver", "liver_synthetic"), ("relapse", "relapse_synthetic")):
         spec = load_pipeline(ROOT / "pipelines" / f"{pipeline}.yaml")
+        known = cohort.outcomes[spec.outcome].notna().to_numpy()  # prevalent: not at risk
+        records = cohort.patients[known].drop(columns="patient_id").reset_index(drop=True)
         features = FeatureBuilder(columns=columns, derived=spec.features.derived).fit(records)
-        X, y = features.transform(records), cohort.outcomes[spec.outcome].to_numpy()
+        y = cohort.outcomes[spec.outcome][known].to_numpy(dtype=int)
+        X = features.transform(records)
         params = {k: int(v) if float(v).is_integer() else v for k, v in spec.model.lightgbm.items()}
         model = CalibratedBooster(**params).fit(X[:1500], y[:1500], X[1500:], y[1500:])
         meta = {"registered_model": spec.registered_model, "outcome": spec.outcome,
