@@ -7,19 +7,27 @@ BIN := $(VENV)/bin
 WORK := work
 SEED ?= 7
 
-.PHONY: help setup system-deps demo report test lint bench bench-service serve sample clean
+.PHONY: help setup lock system-deps demo report test lint bench bench-service serve sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.lock pyproject.toml
+$(BIN)/.installed: requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(BIN)/.installed ## create .venv from the lock file
+setup: $(BIN)/.installed ## create .venv from the dev lock (runtime + test and lint tools)
+
+# Runtime lock (service, training, CLI; the image and `pip install hepatorisk` use it), then the
+# dev lock on top of it; both from pyproject.toml, hashed, free of machine-specific index lines.
+LOCK_FLAGS := --quiet --allow-unsafe --generate-hashes --no-emit-index-url --no-emit-find-links --strip-extras
+lock: ## recompile requirements.lock and requirements-dev.lock from pyproject.toml (needs network)
+	$(PYTHON) -m venv $(WORK)/pip-tools && $(WORK)/pip-tools/bin/pip install --quiet pip-tools
+	$(WORK)/pip-tools/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(WORK)/pip-tools/bin/pip-compile $(LOCK_FLAGS) --extra=dev -c requirements.lock -o requirements-dev.lock pyproject.toml
 
 demo: setup system-deps ## the main job: cohort, both models trained, gated, exported, reported, then served
 	$(BIN)/hepatorisk cohort generate --patients 20000 --seed $(SEED) --out $(WORK)/cohort
