@@ -1,6 +1,6 @@
 """The CTN-0094 derivations reproduce the published ones, patient by patient.
 
-Oracles (read from ``../shared/data/public``, not vendored):
+Oracles (vendored in ``tests/public/oracles``, test use only; provenance and licences there):
 * ``public.ctn0094extra`` v1.0.4 ``derived_weeklyOpioidPattern`` for the weekly words;
 * CTNote v0.1.3 ``outcomesCTN0094`` for ``usePatternUDS`` and ``RsE/RsT_ctnNinetyFour_2023``.
 """

@@ -42,12 +42,23 @@ def test_origins_are_pinned_public_urls() -> None:
         )
 
 
+@pytest.mark.parametrize("name", ["ctn0094", "nhanes"])
+def test_fetch_from_a_local_folder_reproduces_the_vendored_files(name: str, tmp_path: Path) -> None:
+    source = _copy_of(name, tmp_path)
+    dest = tmp_path / "dest"
+    code = main(["-q", "data", "fetch", name, "--from", str(source), "--dest", str(dest)])
+    assert code == 0
+    for item in DATASETS[name].files:
+        assert sha256_file(dest / item.name) == DATASETS[name].file(item.name).sha256
+
+
 @pytest.mark.parametrize(
     ("name", "shared"), [("ctn0094", "ctn0094"), ("nhanes", "nhanes_2017_2018")]
 )
 def test_fetch_from_shared_reproduces_the_vendored_files(
     name: str, shared: str, tmp_path: Path, shared_public: Path
 ) -> None:
+    """Optional extra: the project's reference folder holds the same bytes (skipped without it)."""
     dest = tmp_path / name
     source = str(shared_public / shared)
     code = main(["-q", "data", "fetch", name, "--from", source, "--dest", str(dest)])
