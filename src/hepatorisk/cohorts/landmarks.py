@@ -34,6 +34,7 @@ __all__ = [
     "landmark_labels",
     "positive_or_missing",
     "validate_landmarks",
+    "week_grid",
 ]
 
 DEFAULT_LANDMARKS: tuple[int, ...] = (0, 2, 4, 8, 12)
@@ -70,7 +71,7 @@ def positive_or_missing(uds: pd.Series, attended: pd.Series) -> np.ndarray:
     return flags
 
 
-def _grid(
+def week_grid(
     visits: pd.DataFrame, ids: pd.Index, weeks: int, column: str, fill: float = np.nan
 ) -> np.ndarray:
     """(patients, weeks 0..weeks) float array of one visits column; absent cells get ``fill``."""
@@ -111,15 +112,15 @@ def landmark_labels(
     v = v[(v["week"] >= 0) & (v["week"] <= last)]
     v["attended"] = v["attended"].astype("boolean").fillna(False).astype(bool)
     v["bad"] = positive_or_missing(v["uds_opioid"], v["attended"]).astype(float)
-    attended = _grid(v.assign(att=v["attended"].astype(float)), ids, last, "att", 0.0) > 0
-    bad = _grid(v, ids, last, "bad", 1.0) > 0
+    attended = week_grid(v.assign(att=v["attended"].astype(float)), ids, last, "att", 0.0) > 0
+    bad = week_grid(v, ids, last, "bad", 1.0) > 0
 
     baseline = {
         t: patients[c].to_numpy(dtype=float, na_value=np.nan) for t, c in LAB_COLUMNS.items()
     }
     uln = {t: patients[ULN_COLUMNS[t]].to_numpy(dtype=float, na_value=np.nan) for t in ENZYMES}
     drawn = v[v["attended"]]
-    values = {t: _grid(drawn, ids, last, c) for t, c in LAB_COLUMNS.items()}
+    values = {t: week_grid(drawn, ids, last, c) for t, c in LAB_COLUMNS.items()}
     onset = new_onset_elevation(values, baseline, uln)  # (patients, weeks 0..last)
     onset[:, 0] = False  # week 0 is the baseline itself
     prevalent = prevalent_abnormality(baseline, uln)
