@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from hepatorisk import tracking
@@ -60,6 +63,7 @@ def run_pipeline(
         )
     tags = steps.run_tags(spec)
     with tracking.start_run(spec.name, spec.name, tags) as run, _step("register", seconds):
+        run.params(_provenance(root / spec.cohort.path))
         registered = steps.register(
             run, spec, path, dataset, parts, calibrated, evaluation, dict(seconds)
         )
@@ -77,3 +81,51 @@ def run_pipeline(
         evaluation.metrics,
         seconds,
     )
+
+
+# Libraries whose versions change what a model predicts or how it is stored (shown in the report).
+_VERSIONED = (
+    "hepatorisk",
+    "lightgbm",
+    "scikit-learn",
+    "numpy",
+    "pandas",
+    "scipy",
+    "mlflow",
+    "shap",
+)
+
+
+def _provenance(cohort: Path) -> dict[str, str]:
+    """What code and data made the run: the git commit and whether the checkout had uncommitted
+    changes to tracked files ("unknown" outside a git checkout), library versions, and the
+    cohort's generator scenario (synthetic cohorts' cohort.json; "not recorded" otherwise)."""
+    source = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(source), *args], capture_output=True, text=True, timeout=20
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    versions = []
+    for name in _VERSIONED:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} not installed")
+    try:
+        scenario = str(json.loads((cohort / "cohort.json").read_text())["scenario"])
+    except (OSError, ValueError, KeyError, TypeError):
+        scenario = "not recorded"
+    return {
+        "code.git_commit": commit or "unknown",
+        "code.git_dirty": "unknown" if status is None else str(bool(status)).lower(),
+        "code.libraries": "; ".join(versions),
+        "cohort.scenario": scenario,
+    }
