@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from hepatorisk.cohorts.kinds import PUBLIC_KINDS
+from hepatorisk.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="kratom's uncertain liver harm and relapse benefit (default: central; "
         "data/synthetic/generator.yaml kratom_effects gives each scenario's evidence)",
+    )
+    gen.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local",
+        help="write partitioned Parquet (one part per chunk), the chunks made on Dask: 'local' "
+        "starts a LocalCluster, an address (tcp://host:8786) uses a running scheduler whose "
+        "workers can write --out; 'none' makes the parts here, one after another",
+    )
+    gen.add_argument(
+        "--workers", type=_positive_int, default=None, help="LocalCluster workers (default 2)"
+    )
+    gen.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=None,
+        help="patients per chunk (default 20000; bounds each worker's memory; part of the seed: "
+        "another chunk size is another cohort)",
     )
     gen.set_defaults(handler=_generate)
 
@@ -71,11 +90,33 @@ def _positive_int(text: str) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from hepatorisk.cohorts.synthetic import generate_cohort, load_generator_config
+    from hepatorisk.cohorts.synthetic.generate import CHUNK_SIZE, generate_partitioned
 
     config = load_generator_config(args.config, weeks=args.weeks, scenario=args.scenario)
+    chunk_size = args.chunk_size or CHUNK_SIZE
     started = time.perf_counter()
-    cohort = generate_cohort(args.patients, seed=args.seed, config=config)
-    cohort.write(args.out)
+    if args.scheduler in (None, "none") and args.workers is not None:
+        raise ConfigError("--workers needs --scheduler local")
+    if args.scheduler is None:
+        generate_cohort(args.patients, seed=args.seed, config=config, chunk_size=chunk_size).write(
+            args.out
+        )
+    elif args.scheduler == "none":
+        generate_partitioned(
+            args.patients, seed=args.seed, config=config, out=args.out, chunk_size=chunk_size
+        )
+    else:
+        from hepatorisk.cluster import dask_client
+
+        with dask_client(args.scheduler, args.workers) as client:
+            generate_partitioned(
+                args.patients,
+                seed=args.seed,
+                config=config,
+                out=args.out,
+                client=client,
+                chunk_size=chunk_size,
+            )
     log.info(
         "wrote %d patients x %d weeks to %s in %.1f s",
         args.patients,

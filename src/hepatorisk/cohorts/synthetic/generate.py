@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,19 @@ from hepatorisk.cohorts.synthetic.population import (
     record_with_gaps,
 )
 from hepatorisk.cohorts.synthetic.tables import OUTCOME_NAMES, PATIENTS, TABLES
-from hepatorisk.contracts import read_table, write_table
+from hepatorisk.contracts import read_table, write_part, write_table
+from hepatorisk.contracts.partitioned import Part
 from hepatorisk.exceptions import DataContractError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = [
     "CHUNK_SIZE",
     "Intervention",
     "SyntheticCohort",
     "generate_cohort",
+    "generate_partitioned",
     "load_cohort",
     "true_risks",
 ]
@@ -80,25 +86,40 @@ class SyntheticCohort:
         directory.mkdir(parents=True, exist_ok=True)
         for name, schema in TABLES.items():
             write_table(getattr(self, name), schema, directory / f"{name}.parquet")
-        (directory / "generator_config.json").write_text(
-            json.dumps(self.config.model_dump(), indent=2) + "\n"
-        )
-        write_manifest(
-            CohortManifest(
-                kind="synthetic",
-                tables=list(TABLES),
-                outcomes=list(OUTCOME_NAMES),
-                feature_sets={"baseline": [c for c in PATIENTS.column_names if c != "patient_id"]},
-                extra={
-                    "id_column": "patient_id",
-                    "patients": len(self.patients),
-                    "seed": self.seed,
-                    "weeks": self.config.follow_up.weeks,
-                    "scenario": self.config.scenario,
-                },
-            ),
-            directory,
-        )
+        _write_metadata(directory, self.config, self.seed, len(self.patients))
+
+
+def _write_metadata(
+    directory: Path,
+    config: GeneratorConfig,
+    seed: int,
+    patients: int,
+    partitions: dict[str, list[dict[str, object]]] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> None:
+    """The configuration and the manifest (with the parts of a partitioned cohort)."""
+    (directory / "generator_config.json").write_text(
+        json.dumps(config.model_dump(), indent=2) + "\n"
+    )
+    extra: dict[str, object] = {
+        "id_column": "patient_id",
+        "patients": patients,
+        "seed": seed,
+        "weeks": config.follow_up.weeks,
+        "scenario": config.scenario,
+    }
+    if partitions is not None:
+        extra |= {"chunk_size": chunk_size, "partitions": partitions}
+    write_manifest(
+        CohortManifest(
+            kind="synthetic",
+            tables=list(TABLES),
+            outcomes=list(OUTCOME_NAMES),
+            feature_sets={"baseline": [c for c in PATIENTS.column_names if c != "patient_id"]},
+            extra=extra,
+        ),
+        directory,
+    )
 
 
 def load_cohort(directory: Path) -> SyntheticCohort:
@@ -127,20 +148,84 @@ def generate_cohort(
     seed: int,
     config: GeneratorConfig,
     intervention: Intervention | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> SyntheticCohort:
-    """Simulate ``patients`` patients; the same seed and configuration give the same cohort.
+    """Simulate ``patients`` patients; the same seed, configuration (and ``chunk_size``: chunk c
+    draws from the c-th child of the seed) give the same cohort.
 
     With an ``intervention``, the same patients (same seed) live through a set kratom dose: the
     brute-force check of ``true_risks(..., intervention=...)``."""
-    n_chunks = -(-patients // CHUNK_SIZE)
-    seeds = np.random.SeedSequence(seed).spawn(n_chunks)
-    parts = []
-    for c in tqdm(range(n_chunks), desc="simulating", unit="chunk", disable=n_chunks < 3):
-        start = c * CHUNK_SIZE
-        size = min(CHUNK_SIZE, patients - start)
-        parts.append(_chunk(np.random.default_rng(seeds[c]), start, size, config, intervention))
+    parts = [
+        _chunk(np.random.default_rng(seed_c), start, size, config, intervention)
+        for seed_c, start, size in tqdm(
+            _chunks(patients, seed, chunk_size),
+            desc="simulating",
+            unit="chunk",
+            disable=patients < 60_000,
+        )
+    ]
     tables = {k: pd.concat([p[k] for p in parts], ignore_index=True) for k in parts[0]}
     return SyntheticCohort(**tables, config=config, seed=seed)
+
+
+def _chunks(
+    patients: int, seed: int, chunk_size: int
+) -> list[tuple[np.random.SeedSequence, int, int]]:
+    """(seed, first row, size) of each chunk: chunk c draws from the c-th child of ``seed``, so
+    a chunk is the same wherever and in whatever order it is made."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+    n_chunks = -(-patients // chunk_size)
+    seeds = np.random.SeedSequence(seed).spawn(n_chunks)
+    return [
+        (seeds[c], c * chunk_size, min(chunk_size, patients - c * chunk_size))
+        for c in range(n_chunks)
+    ]
+
+
+def generate_partitioned(
+    patients: int,
+    *,
+    seed: int,
+    config: GeneratorConfig,
+    out: Path,
+    client: Client | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> dict[str, list[Part]]:
+    """Write the cohort ``generate_cohort`` makes as partitioned Parquet (one part per chunk,
+    ``out/TABLE.parquet/part-NNNNN.parquet``), each chunk made and written by one task.
+
+    With a Dask ``client`` the chunks run on its workers (which must see ``out``); without, one
+    after another here. Either way no process holds more than one chunk, and the tables, read in
+    part order, equal ``generate_cohort``'s for the same seed and configuration."""
+    out.mkdir(parents=True, exist_ok=True)
+    chunks = _chunks(patients, seed, chunk_size)
+    args = [(seed_c, c, start, size, config, out) for c, (seed_c, start, size) in enumerate(chunks)]
+    if client is None:
+        written = [_write_chunk(*a) for a in tqdm(args, desc="simulating", unit="chunk")]
+    else:
+        futures = client.map(_write_chunk, *zip(*args, strict=True), pure=False)
+        written = client.gather(futures)  # type: ignore[no-untyped-call]
+    partitions = {name: [w[name] for w in written] for name in TABLES}
+    listing = {k: [p.to_dict() for p in v] for k, v in partitions.items()}
+    _write_metadata(out, config, seed, patients, listing, chunk_size)
+    return partitions
+
+
+def _write_chunk(
+    seed: np.random.SeedSequence,
+    index: int,
+    start: int,
+    size: int,
+    config: GeneratorConfig,
+    out: Path,
+) -> dict[str, Part]:
+    """Make chunk ``index`` and write its part of every table; only the receipts come back."""
+    tables = _chunk(np.random.default_rng(seed), start, size, config, None)
+    return {
+        name: write_part(tables[name], schema, out / f"{name}.parquet", index)
+        for name, schema in TABLES.items()
+    }
 
 
 def true_risks(
