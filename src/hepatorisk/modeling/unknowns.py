@@ -237,26 +237,58 @@ class PlausibleValues:
     ) -> list[_Dist | None]:
         """The distribution of ``col`` for each of ``rows``, given the values known there: the
         deepest stratum of known parents with enough training rows."""
+        codes, dists = self.lookup_codes(col, columns, rows)
+        return [dists[c] if c >= 0 else None for c in codes]
+
+    def lookup_codes(
+        self, col: str, columns: Mapping[str, np.ndarray], rows: np.ndarray
+    ) -> tuple[np.ndarray, list[_Dist]]:
+        """``lookup`` as codes into a list of distinct distributions (-1: none), vectorised: the
+        stratum keys are built once per distinct combination of parent values, not per row."""
         t = self.tables[col]
         given: list[str] = [g for g in t["given"] if g in columns]
         levels = self._dists[col]
-        found: list[_Dist | None] = (
-            [levels[0].get("")] * len(rows) if levels else [None] * len(rows)
-        )
-        keys: list[str | None] = [""] * len(rows)
+        dists: list[_Dist] = []
+        index: dict[int, int] = {}
+
+        def code_of(d: _Dist | None) -> int:
+            if d is None:
+                return -1
+            code = index.get(id(d))
+            if code is None:
+                code = index[id(d)] = len(dists)
+                dists.append(d)
+            return code
+
+        found = np.full(len(rows), code_of(levels[0].get("")) if levels else -1, dtype=np.int64)
+        key_id = np.zeros(len(rows), dtype=np.int64)  # -1: a parent unknown, prefix ended
+        key_str: list[str] = [""]
         for depth, g in enumerate(given, start=1):
             if depth >= len(levels):
                 break
-            tokens = _tokens(np.asarray(columns[g])[rows], t["edges"].get(g))
-            keys = [
-                None if k is None or tok is None else (tok if depth == 1 else f"{k}|{tok}")
-                for k, tok in zip(keys, tokens, strict=True)
-            ]
+            tok, tok_str = _token_codes(np.asarray(columns[g])[rows], t["edges"].get(g))
+            live = (key_id >= 0) & (tok >= 0)
+            key_id = np.where(live, key_id, -1)
+            if not live.any():
+                break
+            pair = key_id[live] * len(tok_str) + tok[live]
+            combos, inverse = np.unique(pair, return_inverse=True)
             level = levels[depth]
-            hits = [None if k is None else level.get(k) for k in keys]
-            keys = [k if h is not None else None for k, h in zip(keys, hits, strict=True)]
-            found = [h if h is not None else f for h, f in zip(hits, found, strict=True)]
-        return found
+            strs = []
+            hit = np.empty(len(combos), dtype=np.int64)
+            for j, c in enumerate(combos):
+                k, tk = key_str[int(c) // len(tok_str)], tok_str[int(c) % len(tok_str)]
+                key = tk if depth == 1 else f"{k}|{tk}"
+                strs.append(key)
+                hit[j] = code_of(level.get(key))
+            row_hit = hit[inverse]
+            got = row_hit >= 0
+            live_rows = np.flatnonzero(live)
+            found[live_rows[got]] = row_hit[got]
+            new_id = np.full(len(rows), -1, dtype=np.int64)
+            new_id[live_rows[got]] = inverse[got]
+            key_id, key_str = new_id, strs
+        return found, dists
 
     # -- completion ---------------------------------------------------------------------------
 
@@ -280,20 +312,21 @@ class PlausibleValues:
             if not miss.any():
                 continue
             rows = np.flatnonzero(miss)
-            dists = self.lookup(
+            codes, dists = self.lookup_codes(
                 col, {g: cols[g] for g in self.tables[col]["given"] if g in cols}, rows
             )
-            keep = [
-                (r, d)
-                for r, d in zip(rows, dists, strict=True)
-                if d is not None and d.missing < NOT_APPLICABLE and len(d.values)
-            ]
-            if not keep:
+            usable = np.array(
+                [d.missing < NOT_APPLICABLE and len(d.values) > 0 for d in dists], dtype=bool
+            )
+            ok = codes >= 0
+            ok[ok] = usable[codes[ok]]
+            if not ok.any():
                 continue
+            rows, codes = rows[ok], codes[ok]
             marg = np.zeros(n, dtype=bool)
-            marg[np.unique(owner[[r for r, _ in keep]])] = True
+            marg[np.unique(owner[rows])] = True
             marginalised[col] = marg
-            cols, owner, weight = _expand(cols, owner, weight, col, keep, n, cap)
+            cols, owner, weight = _expand(cols, owner, weight, col, rows, codes, dists, n, cap)
         return Completion(cols, owner, weight, marginalised, n)
 
     def support(
@@ -308,18 +341,18 @@ def _expand(
     owner: np.ndarray,
     weight: np.ndarray,
     col: str,
-    keep: Sequence[tuple[Any, _Dist]],
+    rows: np.ndarray,
+    codes: np.ndarray,
+    dists: Sequence[_Dist],
     n: int,
     cap: int,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Replace each kept row by one row per plausible value (weights multiplied), or, where its
-    patient would exceed ``cap`` completions, give it one value by a Weyl sequence."""
+    """Replace each of ``rows`` by one row per plausible value of its distribution
+    ``dists[codes]`` (weights multiplied), or, where its patient would exceed ``cap``
+    completions, give it one value by a Weyl sequence."""
     count = np.bincount(owner, minlength=n)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
-    rows = np.array([r for r, _ in keep], dtype=np.int64)
-    unique = {id(d): d for _, d in keep}
-    which = np.array([id(d) for _, d in keep], dtype=np.int64)
-    sizes = np.array([len(d.values) for _, d in keep], dtype=np.int64)
+    sizes = np.array([len(d.values) for d in dists], dtype=np.int64)[codes]
     grow = count[owner[rows]] * sizes <= cap
     repeat = np.ones(len(owner), dtype=np.int64)
     repeat[rows[grow]] = sizes[grow]
@@ -329,8 +362,8 @@ def _expand(
     new_weight = weight[index].astype(float)
     values = out[col].astype(object) if out[col].dtype == object else out[col].astype(float)
     offset = (zlib.crc32(col.encode()) % 997) / 997.0
-    for key, d in unique.items():
-        mine = which == key
+    for key, d in enumerate(dists):
+        mine = codes == key
         k = len(d.values)
         g = rows[mine & grow]
         if len(g):
@@ -390,6 +423,20 @@ def _tokens(values: np.ndarray, edges: Sequence[float] | None) -> list[str | Non
         bins = np.searchsorted(np.asarray(edges), x, side="left")
         return [None if math.isnan(v) else f"b{b}" for v, b in zip(x, bins, strict=True)]
     return [None if math.isnan(v) else f"{v:g}" for v in x]
+
+
+def _token_codes(values: np.ndarray, edges: Sequence[float] | None) -> tuple[np.ndarray, list[str]]:
+    """``_tokens`` as codes (-1: unknown) and each code's token, one string per distinct value."""
+    if values.dtype == object:
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+    x = values.astype(float)
+    nan = np.isnan(x)
+    if edges is not None:
+        bins = np.searchsorted(np.asarray(edges), x, side="left")
+        return np.where(nan, -1, bins).astype(np.int64), [f"b{b}" for b in range(len(edges) + 1)]
+    codes, uniques = pd.factorize(x, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [f"{v:g}" for v in uniques]
 
 
 def _keys(tokens: Sequence[Sequence[str | None]], n: int) -> np.ndarray:
