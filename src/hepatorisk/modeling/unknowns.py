@@ -428,15 +428,15 @@ def _tokens(values: np.ndarray, edges: Sequence[float] | None) -> list[str | Non
 def _token_codes(values: np.ndarray, edges: Sequence[float] | None) -> tuple[np.ndarray, list[str]]:
     """``_tokens`` as codes (-1: unknown) and each code's token, one string per distinct value."""
     if values.dtype == object:
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
+        levels, labels = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        return np.asarray(levels, dtype=np.int64), [str(u) for u in labels]
     x = values.astype(float)
     nan = np.isnan(x)
     if edges is not None:
         bins = np.searchsorted(np.asarray(edges), x, side="left")
         return np.where(nan, -1, bins).astype(np.int64), [f"b{b}" for b in range(len(edges) + 1)]
-    codes, uniques = pd.factorize(x, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), [f"{v:g}" for v in uniques]
+    found, distinct = pd.factorize(x, use_na_sentinel=True)
+    return np.asarray(found, dtype=np.int64), [f"{v:g}" for v in distinct]
 
 
 def _keys(tokens: Sequence[Sequence[str | None]], n: int) -> np.ndarray:
