@@ -301,20 +301,18 @@ class PlausibleValues:
     ) -> Completion:
         """Every patient's completions over its unknown fields (a patient with none is its own
         single completion)."""
-        cols = {k: np.asarray(v) for k, v in columns.items()}
-        owner = np.arange(n)
+        rows_so_far = _Rows({k: np.asarray(v) for k, v in columns.items()}, n)
         weight = np.ones(n)
         marginalised: dict[str, np.ndarray] = {}
         for col in self.columns():
-            if col not in cols:
+            if col not in rows_so_far.base:
                 continue
-            miss = is_missing(cols[col])
+            miss = is_missing(rows_so_far.get(col))
             if not miss.any():
                 continue
             rows = np.flatnonzero(miss)
-            codes, dists = self.lookup_codes(
-                col, {g: cols[g] for g in self.tables[col]["given"] if g in cols}, rows
-            )
+            given = [g for g in self.tables[col]["given"] if g in rows_so_far.base]
+            codes, dists = self.lookup_codes(col, {g: rows_so_far.get(g) for g in given}, rows)
             usable = np.array(
                 [d.missing < NOT_APPLICABLE and len(d.values) > 0 for d in dists], dtype=bool
             )
@@ -324,10 +322,10 @@ class PlausibleValues:
                 continue
             rows, codes = rows[ok], codes[ok]
             marg = np.zeros(n, dtype=bool)
-            marg[np.unique(owner[rows])] = True
+            marg[np.unique(rows_so_far.owner[rows])] = True
             marginalised[col] = marg
-            cols, owner, weight = _expand(cols, owner, weight, col, rows, codes, dists, n, cap)
-        return Completion(cols, owner, weight, marginalised, n)
+            weight = _expand(rows_so_far, weight, col, rows, codes, dists, n, cap)
+        return Completion(rows_so_far.columns(), rows_so_far.owner, weight, marginalised, n)
 
     def support(
         self, col: str, columns: Mapping[str, np.ndarray], rows: np.ndarray
@@ -336,9 +334,29 @@ class PlausibleValues:
         return self.lookup(col, columns, rows)
 
 
+class _Rows:
+    """The completions so far: row ``r`` is patient ``owner[r]``'s record with the columns in
+    ``filled`` completed; every other column is gathered from the records only when read, so
+    that each expansion copies the completed columns, not the whole record."""
+
+    def __init__(self, base: dict[str, np.ndarray], n: int):
+        self.base = base
+        self.owner = np.arange(n)
+        self.filled: dict[str, np.ndarray] = {}
+
+    def get(self, col: str) -> np.ndarray:
+        return self.filled[col] if col in self.filled else self.base[col][self.owner]
+
+    def take(self, index: np.ndarray) -> None:
+        self.owner = self.owner[index]
+        self.filled = {k: v[index] for k, v in self.filled.items()}
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {k: self.get(k) for k in self.base}
+
+
 def _expand(
-    cols: dict[str, np.ndarray],
-    owner: np.ndarray,
+    rows_so_far: _Rows,
     weight: np.ndarray,
     col: str,
     rows: np.ndarray,
@@ -346,10 +364,11 @@ def _expand(
     dists: Sequence[_Dist],
     n: int,
     cap: int,
-) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Replace each of ``rows`` by one row per plausible value of its distribution
     ``dists[codes]`` (weights multiplied), or, where its patient would exceed ``cap``
-    completions, give it one value by a Weyl sequence."""
+    completions, give it one value by a Weyl sequence; returns the new weights."""
+    owner = rows_so_far.owner
     count = np.bincount(owner, minlength=n)
     first = np.concatenate([[0], np.cumsum(count)[:-1]])
     sizes = np.array([len(d.values) for d in dists], dtype=np.int64)[codes]
@@ -358,9 +377,9 @@ def _expand(
     repeat[rows[grow]] = sizes[grow]
     index = np.repeat(np.arange(len(owner)), repeat)
     starts = np.concatenate([[0], np.cumsum(repeat)[:-1]])
-    out = {k: v[index] for k, v in cols.items()}
+    current = rows_so_far.get(col)[index]
+    values = current.astype(object) if current.dtype == object else current.astype(float)
     new_weight = weight[index].astype(float)
-    values = out[col].astype(object) if out[col].dtype == object else out[col].astype(float)
     offset = (zlib.crc32(col.encode()) % 997) / 997.0
     for key, d in enumerate(dists):
         mine = codes == key
@@ -376,9 +395,12 @@ def _expand(
             cdf = np.cumsum(d.weights)
             pick = np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), k - 1)
             values[starts[a]] = d.values[pick]
-    out[col] = values
+    rows_so_far.take(index)
+    rows_so_far.filled[col] = values
     nonzero = new_weight > 0
-    return {k: v[nonzero] for k, v in out.items()}, owner[index][nonzero], new_weight[nonzero]
+    if not nonzero.all():
+        rows_so_far.take(np.flatnonzero(nonzero))
+    return new_weight[nonzero]
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -428,7 +450,7 @@ def _tokens(values: np.ndarray, edges: Sequence[float] | None) -> list[str | Non
 def _token_codes(values: np.ndarray, edges: Sequence[float] | None) -> tuple[np.ndarray, list[str]]:
     """``_tokens`` as codes (-1: unknown) and each code's token, one string per distinct value."""
     if values.dtype == object:
-        levels, labels = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        levels, labels = pd.factorize(values, use_na_sentinel=True)
         return np.asarray(levels, dtype=np.int64), [str(u) for u in labels]
     x = values.astype(float)
     nan = np.isnan(x)
