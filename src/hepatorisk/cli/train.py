@@ -36,6 +36,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     predict.add_argument("--input", type=Path, required=True)
     predict.add_argument("--out", type=Path, required=True)
     predict.add_argument("--explain", action="store_true", help="add exact SHAP contributions")
+    predict.add_argument(
+        "--batch-rows",
+        type=int,
+        default=None,
+        help="records read, scored and written at a time (default 50000; bounds memory)",
+    )
+    predict.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local",
+        help="score a Parquet file or folder of parts on Dask, one task per part, into a folder "
+        "of parts at --out: 'local' starts a LocalCluster, an address uses a running scheduler",
+    )
+    predict.add_argument(
+        "--workers", type=int, default=None, help="LocalCluster workers (default 2)"
+    )
     predict.set_defaults(handler=_predict)
 
     export = sub.add_parser("export", help="write a self-contained model folder")
@@ -82,11 +98,28 @@ def _promote(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from hepatorisk import tracking
-    from hepatorisk.training.scoring import score_file
+    from hepatorisk.exceptions import ConfigError
+    from hepatorisk.training.scoring import BATCH_ROWS, score_file
 
+    batch_rows = BATCH_ROWS if args.batch_rows is None else args.batch_rows
+    if batch_rows < 1:
+        raise ConfigError(f"--batch-rows must be a positive integer, got {batch_rows}")
     tracking.configure()
-    scores = score_file(args.model_uri, args.input, args.out, explain=args.explain)
-    _out(f"scored {len(scores):,} records -> {args.out}")
+    if args.scheduler is None:
+        if args.workers is not None:
+            raise ConfigError("--workers needs --scheduler local")
+        rows = score_file(
+            args.model_uri, args.input, args.out, explain=args.explain, batch_rows=batch_rows
+        )
+    else:
+        from hepatorisk.cluster import dask_client
+        from hepatorisk.training.distributed_scoring import score_partitioned
+
+        with dask_client(args.scheduler, args.workers) as client:
+            rows = score_partitioned(
+                args.model_uri, args.input, args.out, client, args.explain, batch_rows
+            )
+    _out(f"scored {rows:,} records -> {args.out}")
     return 0
 
 
