@@ -47,9 +47,9 @@ report: setup system-deps ## the review-board report (HTML, PDF, JSON) of both s
 	$(BIN)/hepatorisk report models:/hepatorisk-liver@champion --out $(WORK)/reports/liver
 	$(BIN)/hepatorisk report models:/hepatorisk-relapse@champion --out $(WORK)/reports/relapse
 
-system-deps: ## Debian packages the tests need (headless Chromium, pdftoppm; PostgreSQL for the audit tests)
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils postgresql >/dev/null)
+system-deps: ## Debian packages the tests need (headless Chromium, pdftoppm; PostgreSQL for the audit and stack tests; docker-compose to validate serve/docker-compose.yml)
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v docker-compose >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils postgresql docker-compose >/dev/null)
 
 test: setup system-deps ## lint, type-check, check the import layers, run every test
 	$(BIN)/ruff check src tests bench

@@ -89,6 +89,10 @@ class Postgres:
         self.psql(f"CREATE DATABASE {name} OWNER {USER}")
         return self.url(name)
 
+    def create_database_owned(self, name: str, owner: str) -> None:
+        """A database owned by another role (as the postgres image's POSTGRES_DB/USER make)."""
+        self.psql(f"CREATE DATABASE {name} OWNER {owner}")
+
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:

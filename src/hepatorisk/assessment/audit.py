@@ -49,23 +49,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    insert,
-    inspect,
-    select,
-)
+from sqlalchemy import create_engine, event, insert, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from hepatorisk.assessment.audit_migrations import ensure_current
+from hepatorisk.assessment.audit_schema import (
+    AuditSchemaError,
+    assessments,
+    card_feedback,
+    metadata,
+)
 from hepatorisk.exceptions import ConfigError, HepatoriskError
 
 __all__ = [
@@ -78,6 +72,7 @@ __all__ = [
     "key_id",
     "mask_url",
     "mask_urls",
+    "metadata",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,51 +111,6 @@ def _describe(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     first = (str(orig).strip().splitlines() or [""])[0][:200]
     return mask_urls(f"{type(orig).__name__}: {first}")
-
-
-metadata = MetaData()
-assessments = Table(
-    "assessments",
-    metadata,
-    Column("request_id", String(64), primary_key=True),
-    Column("item", Integer, primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("endpoint", String(64), nullable=False),
-    Column("caller", String(100), nullable=False),
-    Column("models", JSON, nullable=False),
-    Column("input_hmac", String(64), nullable=False),
-    Column("patient_ref_hmac", String(64)),
-    Column("key_id", String(16), nullable=False),
-    Column("outputs", JSON, nullable=False),
-    Column("flags", JSON, nullable=False),
-)
-
-# CDS Hooks card feedback (accepted / overridden). The card uuid is the request id of the
-# assessment row it came from; free-text override comments are stored only as a keyed hash
-# (AuditLog.hash_text; the column keeps its historical name), under the row's key id.
-card_feedback = Table(
-    "card_feedback",
-    metadata,
-    Column("request_id", String(64), primary_key=True),
-    Column("item", Integer, primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("caller", String(100), nullable=False),
-    Column("service_id", String(100), nullable=False),
-    Column("card_uuid", String(36), nullable=False, index=True),
-    Column("outcome", String(16), nullable=False),
-    Column("outcome_at", DateTime(timezone=True), nullable=False),
-    Column("accepted_suggestions", JSON, nullable=False),
-    Column("override_reason", JSON),
-    Column("comment_sha256", String(64)),
-    Column("key_id", String(16), nullable=False),
-)
-
-# the columns this version writes that older versions' tables lack (checked on opening)
-_KEYED_COLUMNS = {"assessments": ("input_hmac", "key_id"), "card_feedback": ("key_id",)}
-
-
-class AuditSchemaError(HepatoriskError):
-    """The audit database holds tables of an older hepatorisk that this version cannot write."""
 
 
 def canonical_json(payload: Any) -> bytes:
@@ -214,8 +164,7 @@ class AuditLog:
         self._salt = salt.encode() if salt else None  # None: this log reads, it cannot write
         self.key_id = key_id(salt) if salt else None
         self.engine = _engine(url)
-        metadata.create_all(self.engine)
-        _check_schema(self.engine)
+        ensure_current(self.engine)  # tables of an empty database; any other schema refused
         self._probe_engine = _probe_engine(url, probe_timeout)
         self._probe_timeout = probe_timeout
         self._probe_max_age = probe_max_age
@@ -448,25 +397,6 @@ class AuditLog:
 
 def _read_only() -> ConfigError:
     return ConfigError("this audit log was opened without an identifier key: it only reads")
-
-
-def _check_schema(engine: Engine) -> None:
-    """Refuse tables created by an older hepatorisk (unkeyed ``input_sha256``, no key id):
-    ``metadata.create_all`` leaves an existing table as it is, so without this check every
-    commit would fail at run time. Says how to keep the old rows."""
-    tables = inspect(engine)
-    for table, needed in _KEYED_COLUMNS.items():
-        if not tables.has_table(table):
-            continue
-        present = {c["name"] for c in tables.get_columns(table)}
-        missing = [c for c in needed if c not in present]
-        if missing:
-            raise AuditSchemaError(
-                f"table {table} was created by an older hepatorisk (no column "
-                f"{', '.join(missing)}: its hashes are not keyed); keep its rows by renaming it "
-                f"(ALTER TABLE {table} RENAME TO {table}_v1) and start again, or use a new "
-                "database (serve/README.md: Secrets)"
-            )
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:

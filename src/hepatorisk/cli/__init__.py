@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from hepatorisk import __version__
-from hepatorisk.cli import cohort, data, report, serve, train
+from hepatorisk.cli import cohort, data, db, monitor, report, serve, train
 from hepatorisk.exceptions import HepatoriskError
 
 __all__ = ["main"]
 
-_COMMANDS = (cohort, data, report, serve, train)
+_COMMANDS = (cohort, data, report, serve, train, db, monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:
