@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from starlette.exceptions import StarletteDeprecationWarning
@@ -23,6 +25,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from hepatorisk.app import create_app
+from hepatorisk.cohorts.history import HISTORY_COLUMNS, history_features
+from hepatorisk.cohorts.landmarks import DEFAULT_LANDMARKS, landmark_labels
 from hepatorisk.cohorts.synthetic import load_cohort
 from hepatorisk.cohorts.synthetic.tables import PATIENTS
 from hepatorisk.modeling.bundle import ModelBundle
@@ -31,10 +35,10 @@ from hepatorisk.modeling.features import FeatureBuilder
 from hepatorisk.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
-# the synthetic pipelines' own derived features, so the test models read records as they do
-DERIVED: dict[str, str] = yaml.safe_load(
-    (SAMPLE.parents[2] / "pipelines" / "_synthetic_base.yaml").read_text()
-)["features"]["derived"]
+# the synthetic pipelines' own derived features (with the landmark models' history ones), so
+# the test models read records as they do
+_PIPELINE = yaml.safe_load((SAMPLE.parents[2] / "pipelines" / "_synthetic_base.yaml").read_text())
+DERIVED: dict[str, str] = _PIPELINE["features"]["derived"] | _PIPELINE["landmarks"]["derived"]
 GROUPS = {
     "ALT": ["alt_u_l", "alt_uln_u_l", "alt_xuln"],
     "ALP": ["alp_u_l", "alp_uln_u_l", "alp_xuln"],
@@ -54,18 +58,34 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 def build_bundle(
     outcome: str, registered: str, n_estimators: int = 40, seed: int = 0, num_leaves: int = 7
 ) -> ModelBundle:
-    cohort = load_cohort(SAMPLE)
-    known = cohort.outcomes[outcome].notna().to_numpy()  # prevalent patients are not at risk
-    records = cohort.patients[known].drop(columns="patient_id").reset_index(drop=True)
-    y = cohort.outcomes[outcome][known].to_numpy(dtype=int)
+    records, y, train = landmark_records(outcome)
     columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
-    features = FeatureBuilder(columns=columns, derived=DERIVED).fit(records)
+    features = FeatureBuilder(columns=[*columns, *HISTORY_COLUMNS], derived=DERIVED)
+    features.fit(records[train])
     X = features.transform(records)
     model = CalibratedBooster(n_estimators=n_estimators, num_leaves=num_leaves, random_state=seed)
-    model.fit(X[:1500], y[:1500], X[1500:], y[1500:])
+    model.fit(X[train], y[train], X[~train], y[~train])
     metadata = {"registered_model": registered, "outcome": outcome, "horizon_weeks": 12,
                 "pipeline": "test", "test_metrics": {"auroc": None}}  # fmt: skip
     return ModelBundle(features, model, metadata, LABELS, GROUPS)
+
+
+def landmark_records(outcome: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The landmark models' rows of the sample (one per patient per landmark at risk: the
+    record and the history by then), the next-12-week outcome, and the training rows (the
+    first 1,500 patients; the others calibrate)."""
+    cohort = load_cohort(SAMPLE)
+    kind = "liver" if outcome.startswith("liver") else "relapse"
+    labels = landmark_labels(cohort.patients, cohort.visits)
+    history = history_features(cohort.patients, cohort.visits, DEFAULT_LANDMARKS)
+    history["landmark_week"] = history["landmark_week"].astype(int)
+    rows = labels[labels[f"{kind}_at_risk"]].merge(history, on=["patient_id", "landmark_week"])
+    rows = rows.merge(cohort.patients, on="patient_id").sort_values(["patient_id", "landmark_week"])
+    rows["landmark_week"] = rows["landmark_week"].astype(float)
+    y = rows[f"{kind}_event_next"].to_numpy(dtype=int)
+    first = set(cohort.patients["patient_id"].iloc[:1500])
+    train = rows["patient_id"].isin(first).to_numpy()
+    return rows.drop(columns="patient_id").reset_index(drop=True), y, train
 
 
 def export(bundle: ModelBundle, folder: Path, version: str) -> Path:

@@ -36,6 +36,34 @@ def test_decide_applies_each_rule() -> None:
     assert decide({**good, "test_auroc": 0.83}, SUBGROUPS_OK, GATE, champion).passed
 
 
+def test_decide_checks_each_landmark_and_names_the_failing_one() -> None:
+    good = {"test_auroc": 0.80, "test_cal_slope": 1.0}
+    weeks = {
+        f"{name}_w{w}": value
+        for w in (0, 4, 12)
+        for name, value in (("test_auroc", 0.78), ("test_cal_slope", 1.05))
+    }
+    gate = GATE.model_copy(
+        update={"landmark_min_auroc": 0.72, "landmark_calibration_slope": (0.9, 1.1)}
+    )
+    assert decide({**good, **weeks}, SUBGROUPS_OK, gate).passed
+    low = decide({**good, **weeks, "test_auroc_w12": 0.70}, SUBGROUPS_OK, gate)
+    assert not low.passed
+    failed = [r for r in low.reasons if r.startswith("FAIL")]
+    assert failed == ["FAIL: landmark week 12: test AUROC 0.700 >= floor 0.720"]
+    slope = decide({**good, **weeks, "test_cal_slope_w4": 1.15}, SUBGROUPS_OK, gate)
+    assert [r for r in slope.reasons if r.startswith("FAIL")] == [
+        "FAIL: landmark week 4: calibration slope 1.150 within [0.9, 1.1]"
+    ]
+    # without landmark floors the pooled ones apply; the oracle ratio only where configured
+    assert not decide({**good, **weeks, "test_auroc_w0": 0.69}, SUBGROUPS_OK, GATE).passed
+    ratio = {**good, **weeks, "auroc_vs_oracle_w4": 0.95}
+    assert decide(ratio, SUBGROUPS_OK, gate).passed
+    strict = gate.model_copy(update={"landmark_min_auroc_vs_oracle": 0.97})
+    refused = decide(ratio, SUBGROUPS_OK, strict)
+    assert any(r.startswith("FAIL: landmark week 4: AUROC / oracle") for r in refused.reasons)
+
+
 def test_promote_accepts_first_version_and_refuses_a_worse_challenger(
     project: Path, capsys: pytest.CaptureFixture
 ) -> None:

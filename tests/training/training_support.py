@@ -7,4 +7,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINES = REPO_ROOT / "pipelines"
 SAMPLE = REPO_ROOT / "data" / "synthetic" / "sample"
-FAST = ["evaluation.bootstrap=200", "model.lightgbm.n_estimators=120"]
+# landmark pipelines: the week-0 truth only (the landmark oracle takes minutes on the sample)
+FAST = [
+    "evaluation.bootstrap=200",
+    "model.lightgbm.n_estimators=120",
+    "landmarks.oracle=false",
+]

@@ -14,12 +14,17 @@ import numpy as np
 
 from hepatorisk.clinical.monitoring import KratomExposure
 from hepatorisk.clinical.stopping_rules import Symptoms
+from hepatorisk.cohorts.history import CATEGORICAL_HISTORY, HISTORY_COLUMNS, at_entry
 from hepatorisk.cohorts.synthetic.tables import PATIENTS
 
-__all__ = ["RECORD_COLUMNS", "LiverPanel", "PatientInput", "record_columns"]
+__all__ = ["BASELINE_COLUMNS", "RECORD_COLUMNS", "LiverPanel", "PatientInput", "record_columns"]
 
-# The patient record the models read: every baseline column except the identifier.
-RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in PATIENTS.columns if c.name != "patient_id")
+# The patient record the models read: every baseline column except the identifier, then the
+# history known by the assessment's week (landmark models; week 0 when none is given).
+BASELINE_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in PATIENTS.columns if c.name != "patient_id"
+)
+RECORD_COLUMNS: tuple[str, ...] = BASELINE_COLUMNS + HISTORY_COLUMNS
 _KIND = {c.name: c.kind for c in PATIENTS.columns}
 
 
@@ -56,11 +61,19 @@ class PatientInput:
 
 
 def record_columns(patients: Sequence[PatientInput]) -> dict[str, Any]:
-    """Column arrays of the model record: floats (NaN missing, 0/1 yes/no), str|None categories."""
+    """Column arrays of the model record: floats (NaN missing, 0/1 yes/no), str|None categories.
+
+    A record without history columns is a week-0 assessment: its history is the entry history
+    (``cohorts.history.at_entry``: nothing has happened yet), never an unknown input."""
     records = [p.record for p in patients]
     columns: dict[str, Any] = {}
-    for name in RECORD_COLUMNS:
+    for name in BASELINE_COLUMNS:
         values = [r.get(name) for r in records]
         # numpy reads None as NaN in a float array
         columns[name] = values if _KIND[name] == "category" else np.array(values, dtype=float)
+    entry = at_entry(1)
+    for name in HISTORY_COLUMNS:
+        week0 = entry[name][0]
+        values = [r.get(name, week0) for r in records]
+        columns[name] = values if name in CATEGORICAL_HISTORY else np.array(values, dtype=float)
     return columns

@@ -24,6 +24,7 @@ import pandas as pd
 from hepatorisk.cohorts.landmarks import positive_or_missing, validate_landmarks, week_grid
 
 __all__ = [
+    "CATEGORICAL_HISTORY",
     "DOSE_CHANGE_RATIO",
     "HISTORY_COLUMNS",
     "HISTORY_LABELS",
@@ -80,7 +81,8 @@ HISTORY_LABELS: dict[str, str] = {
     "craving_change": "change in craving (0-100) since entry, latest visit",
 }
 HISTORY_COLUMNS: tuple[str, ...] = tuple(HISTORY_LABELS)
-_CATEGORICAL = ("uds_last", "uds_before_last")
+#: the history columns holding text levels (the others are numbers)
+CATEGORICAL_HISTORY = ("uds_last", "uds_before_last")
 
 
 def at_entry(n: int) -> dict[str, np.ndarray]:
@@ -104,7 +106,8 @@ def at_entry(n: int) -> dict[str, np.ndarray]:
         "craving_change": 0.0,
     }
     return {
-        k: np.full(n, v, dtype=object if k in _CATEGORICAL else float) for k, v in values.items()
+        k: np.full(n, v, dtype=object if k in CATEGORICAL_HISTORY else float)
+        for k, v in values.items()
     }
 
 
@@ -167,7 +170,7 @@ def history_features(
         rows.append(pd.DataFrame(out))
     frame = pd.concat(rows, ignore_index=True)
     frame["patient_id"] = frame["patient_id"].astype("string")
-    for c in _CATEGORICAL:
+    for c in CATEGORICAL_HISTORY:
         frame[c] = frame[c].astype("string")
     return frame.loc[:, ["patient_id", *HISTORY_COLUMNS]]
 

@@ -4,11 +4,17 @@ Rules (issue 4): the challenger's test AUROC is not below the champion's lower 9
 its calibration slope lies within the configured range (0.8-1.2); no reported subgroup AUROC
 falls below the configured floor. A first version, with no champion to beat, must clear the
 absolute AUROC floor instead.
+
+Landmark models (issue 13) are also checked at each landmark week found in the metrics
+(``test_auroc_w<L>``): that week's AUROC against the landmark floor, its calibration slope
+against the landmark range and, where a truth was known, its model/oracle AUROC ratio against
+the ratio floor; a failure names the landmark.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +23,7 @@ import pandas as pd
 
 from hepatorisk import tracking
 from hepatorisk.exceptions import DataSourceError
+from hepatorisk.modeling.metrics import landmark_weeks
 from hepatorisk.training.spec import GateSpec
 
 __all__ = ["GateDecision", "decide", "promote"]
@@ -55,6 +62,7 @@ def decide(
     low, high = gate.calibration_slope
     slope = challenger["test_cal_slope"]
     decision.check(low <= slope <= high, f"calibration slope {slope:.3f} within [{low}, {high}]")
+    _check_landmarks(decision, challenger, gate)
     reported = subgroups[subgroups["reported"].astype(bool)] if len(subgroups) else subgroups
     below = reported[reported["auroc"] < gate.subgroup_auroc_floor] if len(reported) else reported
     if len(below):
@@ -67,6 +75,32 @@ def decide(
             True, f"all {len(reported)} reported subgroup AUROCs >= {gate.subgroup_auroc_floor}"
         )
     return decision
+
+
+def _check_landmarks(decision: GateDecision, metrics: dict[str, float], gate: GateSpec) -> None:
+    weeks = landmark_weeks(metrics)
+    if not weeks:
+        return
+    floor = gate.landmark_min_auroc if gate.landmark_min_auroc is not None else gate.min_auroc
+    low, high = gate.landmark_calibration_slope or gate.calibration_slope
+    for week in weeks:
+        auroc = metrics[f"test_auroc_w{week}"]
+        decision.check(
+            math.isfinite(auroc) and auroc >= floor,
+            f"landmark week {week}: test AUROC {auroc:.3f} >= floor {floor:.3f}",
+        )
+        slope = metrics.get(f"test_cal_slope_w{week}", math.nan)
+        decision.check(
+            math.isfinite(slope) and low <= slope <= high,
+            f"landmark week {week}: calibration slope {slope:.3f} within [{low}, {high}]",
+        )
+        ratio = metrics.get(f"auroc_vs_oracle_w{week}")
+        if gate.landmark_min_auroc_vs_oracle is not None and ratio is not None:
+            decision.check(
+                ratio >= gate.landmark_min_auroc_vs_oracle,
+                f"landmark week {week}: AUROC / oracle AUROC {ratio:.3f} >= "
+                f"{gate.landmark_min_auroc_vs_oracle:.3f}",
+            )
 
 
 def promote(name: str) -> tuple[GateDecision, str, str | None]:

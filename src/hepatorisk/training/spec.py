@@ -7,7 +7,7 @@ overrides any key from the command line (the value is read as YAML, so numbers s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,7 +21,7 @@ from hepatorisk.sourced_yaml import (
     validate_model,
 )
 
-__all__ = ["PipelineSpec", "load_pipeline"]
+__all__ = ["LandmarkSpec", "PipelineSpec", "load_pipeline"]
 
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -77,6 +77,28 @@ class GateSpec(_Spec):
     min_auroc: Annotated[float, Field(ge=0.5, le=1.0)] = 0.6
     calibration_slope: tuple[float, float] = (0.8, 1.2)
     subgroup_auroc_floor: Annotated[float, Field(ge=0.0, le=1.0)] = 0.55
+    # landmark models: each landmark's test AUROC floor and calibration-slope range (default:
+    # the pooled ones), and the model/oracle AUROC ratio floor where a truth is known
+    landmark_min_auroc: Annotated[float, Field(ge=0.5, le=1.0)] | None = None
+    landmark_calibration_slope: tuple[float, float] | None = None
+    landmark_min_auroc_vs_oracle: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class LandmarkSpec(_Spec):
+    """Landmark models (issue 13): one row per patient per landmark week at risk, the outcome
+    the event in the next ``horizon_weeks`` (``cohorts.landmarks``), the history known by then
+    as inputs (``cohorts.history``). ``design``: ``super`` = one model with the landmark week
+    as a feature (van Houwelingen 2007), the one served; ``compare_designs`` also fits one
+    model per landmark on the same rows and logs both on the same test patients."""
+
+    weeks: list[Annotated[int, Field(ge=0, le=24)]] = [0, 2, 4, 8, 12]
+    outcome: Literal["liver", "relapse"]
+    design: Literal["super"] = "super"
+    compare_designs: bool = True
+    # the true probability at every landmark (cohorts.synthetic.landmark_oracle, when present);
+    # false: the week-0 truth only (the cohort's p_*_true), e.g. for fast tests
+    oracle: bool = True
+    derived: dict[str, str] = {}  # history x baseline features (after unknowns are completed)
 
 
 class PipelineSpec(_Spec):
@@ -96,6 +118,7 @@ class PipelineSpec(_Spec):
     baseline: BaselineSpec = BaselineSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     gate: GateSpec = GateSpec()
+    landmarks: LandmarkSpec | None = None
 
     @model_validator(mode="after")
     def _split_leaves_training_rows(self) -> PipelineSpec:

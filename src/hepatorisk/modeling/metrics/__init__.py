@@ -11,6 +11,7 @@ performance reported with confidence intervals, also per subgroup (TRIPOD+AI 20-
     bootstrap    paired percentile-bootstrap resamples and intervals
     intervals    headline metrics with intervals; paired AUROC difference
     subgroups    per-level AUROC and calibration; age bands
+    landmarks    the headline metrics at each landmark week, landmark-suffixed keys
 """
 
 from hepatorisk.modeling.metrics.bootstrap import Interval
@@ -25,6 +26,7 @@ from hepatorisk.modeling.metrics.headline import (
     metric_set,
 )
 from hepatorisk.modeling.metrics.intervals import bootstrap_metrics, paired_auroc_difference
+from hepatorisk.modeling.metrics.landmarks import landmark_metrics, landmark_weeks
 from hepatorisk.modeling.metrics.subgroups import age_band, subgroup_metrics
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "calibration_curve",
     "calibration_slope_intercept",
     "ece",
+    "landmark_metrics",
+    "landmark_weeks",
     "metric_set",
     "net_benefit",
     "paired_auroc_difference",

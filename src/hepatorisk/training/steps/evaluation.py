@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from hepatorisk.cohorts.synthetic.generate import load_cohort
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.modeling import metrics
+from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
 from hepatorisk.training.spec import PipelineSpec
 from hepatorisk.training.steps.fitting import Trained, calibrate, train
@@ -20,7 +21,7 @@ from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
 from hepatorisk.training.what_if_truth import what_if_metrics, what_if_truth
 
-__all__ = ["Evaluation", "evaluate", "internal_external"]
+__all__ = ["Evaluation", "evaluate", "internal_external", "per_landmark_design"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
     X_test = trained.bundle.features.transform(test)
     p_base = trained.baseline.predict_proba(X_test)[:, 1]
     oracle = dataset.oracle[parts.test] if dataset.oracle is not None else None
-    ci = metrics.bootstrap_metrics(y, p, n_boot=ev.bootstrap, seed=ev.seed, oracle=oracle)
+    pooled_oracle = oracle if oracle is not None and np.isfinite(oracle).all() else None
+    ci = metrics.bootstrap_metrics(y, p, n_boot=ev.bootstrap, seed=ev.seed, oracle=pooled_oracle)
     ci_base = metrics.bootstrap_metrics(y, p_base, n_boot=ev.bootstrap, seed=ev.seed)
     diff = metrics.paired_auroc_difference(y, p, p_base, n_boot=ev.bootstrap, seed=ev.seed)
     flat = _flatten("test_", ci)
@@ -56,6 +58,13 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         "test_n": float(len(y)),
         "test_events": float(y.sum()),
     }
+    landmark = dataset.landmark[parts.test] if dataset.landmark is not None else None
+    if landmark is not None:
+        flat |= metrics.landmark_metrics(
+            y, p, landmark, oracle=oracle, n_boot=ev.bootstrap, seed=ev.seed
+        )
+        if spec.landmarks is not None and spec.landmarks.compare_designs:
+            flat |= per_landmark_design(dataset, parts, trained, spec)
     lo, hi, step = ev.thresholds
     thresholds = np.round(np.arange(lo, hi + step / 2, step), 6)
     curve = metrics.net_benefit(y, p, thresholds)
@@ -68,8 +77,12 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
             BASELINE.column: p_base,
         }
     )
-    if oracle is not None:
-        predictions[ORACLE.column] = oracle
+    if pooled_oracle is not None:
+        predictions[ORACLE.column] = pooled_oracle
+    elif oracle is not None:  # known at some landmarks only (week 0 without the landmark oracle)
+        predictions[f"{ORACLE.column}_where_known"] = oracle
+    if landmark is not None:
+        predictions["landmark_week"] = landmark
     subgroup_frame = predictions.copy()
     for column in ev.subgroups:
         subgroup_frame[column] = _subgroup_column(test, column)
@@ -85,7 +98,11 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
     what_if = pd.DataFrame()
     if spec.cohort.kind == "synthetic" and spec.oracle is not None:
         config = load_cohort(dataset.source).config
-        what_if = what_if_truth(trained.bundle, test, y, config, spec.oracle)
+        entry = np.ones(len(y), dtype=bool) if landmark is None else landmark == 0
+        # the true effect is known for a dose set from entry on: the week-0 rows
+        what_if = what_if_truth(
+            trained.bundle, test[entry].reset_index(drop=True), y[entry], config, spec.oracle
+        )
         flat |= what_if_metrics(what_if)
     return Evaluation(
         metrics=flat,
@@ -96,6 +113,44 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         subgroups=subgroups,
         what_if=what_if,
     )
+
+
+def per_landmark_design(
+    dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpec
+) -> dict[str, float]:
+    """The other design, on the same rows: one booster per landmark week (same features and
+    settings as the super-model), trained on that week's training rows, calibrated on its
+    calibration rows, scored on its test rows. Keys ``perlm_test_<metric>_w<L>`` and the pooled
+    ``perlm_test_auroc`` / ``perlm_test_cal_slope`` over every test row."""
+    assert dataset.landmark is not None
+    ev = spec.evaluation
+    X = trained.bundle.features.transform(dataset.frame)
+    y, lm = dataset.y, dataset.landmark
+    p = np.full(len(y), np.nan)
+    for week in np.unique(lm):
+        fit = parts.train[lm[parts.train] == week]
+        cal = parts.calibration[lm[parts.calibration] == week]
+        test = parts.test[lm[parts.test] == week]
+        if min(y[fit].sum(), y[cal].sum()) < 1 or len(test) == 0:
+            continue
+        model = CalibratedBooster(**trained.booster_params).fit(X.iloc[fit], y[fit])
+        model = model.calibrate(X.iloc[cal], y[cal])
+        p[test] = model.predict_proba(X.iloc[test])[:, 1]
+    rows = parts.test[np.isfinite(p[parts.test])]
+    oracle = dataset.oracle[rows] if dataset.oracle is not None else None
+    out = metrics.landmark_metrics(
+        y[rows], p[rows], lm[rows], oracle=oracle, n_boot=ev.bootstrap, seed=ev.seed,
+        prefix="perlm_test_",
+    )  # fmt: skip
+    out = {
+        (k if k.startswith("perlm_") else f"perlm_{k}"): v
+        for k, v in out.items()
+        if not k.startswith("oracle_")
+    }
+    slope, _ = metrics.calibration_slope_intercept(y[rows], p[rows])
+    out["perlm_test_auroc"] = metrics.auroc(y[rows], p[rows])
+    out["perlm_test_cal_slope"] = slope
+    return out
 
 
 def _subgroup_column(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.model_selection import ParameterSampler, StratifiedKFold
 
 from hepatorisk.cohorts.catalog import column_labels
+from hepatorisk.cohorts.history import HISTORY_COLUMNS, HISTORY_LABELS
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.modeling import metrics
 from hepatorisk.modeling.bundle import ModelBundle
@@ -21,7 +22,7 @@ from hepatorisk.training.spec import PipelineSpec
 from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
 
-__all__ = ["Trained", "calibrate", "feature_columns", "train"]
+__all__ = ["Trained", "calibrate", "derived_features", "feature_columns", "train"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def feature_columns(dataset: Dataset, spec: PipelineSpec) -> list[str]:
             f"features.feature_set {spec.features.feature_set!r} is not one of {', '.join(sets)}"
         )
     columns = [c for c in sets[spec.features.feature_set] if c not in spec.features.exclude]
+    if spec.landmarks is not None:  # the history known by the landmark week
+        columns += [c for c in HISTORY_COLUMNS if c not in spec.features.exclude]
     _refuse_outcome_columns(dataset, spec, columns)
     return columns
 
@@ -49,7 +52,7 @@ def _refuse_outcome_columns(dataset: Dataset, spec: PipelineSpec, columns: list[
     """No model input may read the outcomes table: it holds what happened after entry."""
     outcome_columns = dataset.outcome_columns
     reads = {c: [c] for c in columns}
-    reads |= {name: expression_sources(e) for name, e in spec.features.derived.items()}
+    reads |= {name: expression_sources(e) for name, e in derived_features(spec).items()}
     leaks = sorted(
         {
             f"{name} (reads {src})"
@@ -72,7 +75,7 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
 
     The booster is not calibrated yet (identity calibration): that is the ``calibrate`` step."""
     exclude = set(spec.features.exclude)
-    derived = {k: v for k, v in spec.features.derived.items() if k not in exclude}
+    derived = {k: v for k, v in derived_features(spec).items() if k not in exclude}
     builder = FeatureBuilder(columns=tuple(feature_columns(dataset, spec)), derived=derived)
     records = dataset.frame
     builder.fit(records.iloc[parts.train])
@@ -100,8 +103,9 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
             "dataset_digest": dataset.digest,
             "trained_rows": len(parts.train),
             "calibration_rows": len(parts.calibration),
+            **_landmark_metadata(spec),
         },
-        labels=column_labels(dataset.manifest) | dict(spec.labels),
+        labels=column_labels(dataset.manifest) | _history_labels(spec) | dict(spec.labels),
         groups={k: list(v) for k, v in spec.groups.items()},
     )
     return Trained(bundle, baseline, params, search)
@@ -115,6 +119,25 @@ def calibrate(dataset: Dataset, parts: Split, trained: Trained) -> Trained:
     X = trained.bundle.features.transform(dataset.frame.iloc[parts.calibration])
     booster = copy.copy(trained.bundle.model).calibrate(X, dataset.y[parts.calibration])
     return replace(trained, bundle=replace(trained.bundle, model=booster))
+
+
+def derived_features(spec: PipelineSpec) -> dict[str, str]:
+    """The pipeline's derived features; with landmarks, also the history x baseline ones."""
+    extra = spec.landmarks.derived if spec.landmarks is not None else {}
+    return dict(spec.features.derived) | dict(extra)
+
+
+def _landmark_metadata(spec: PipelineSpec) -> dict[str, Any]:
+    if spec.landmarks is None:
+        return {}
+    return {
+        "landmark_weeks": sorted(set(spec.landmarks.weeks)),
+        "landmark_design": spec.landmarks.design,
+    }
+
+
+def _history_labels(spec: PipelineSpec) -> dict[str, str]:
+    return dict(HISTORY_LABELS) if spec.landmarks is not None else {}
 
 
 def _as_int_if_whole(value: float) -> float | int:

@@ -13,6 +13,7 @@ import pandas as pd
 from hepatorisk.cohorts.catalog import id_column, modelling_frame
 from hepatorisk.cohorts.manifest import CohortManifest
 from hepatorisk.exceptions import ConfigError, DataContractError
+from hepatorisk.training.landmark_data import landmark_rows
 from hepatorisk.training.spec import PipelineSpec
 
 __all__ = ["Dataset", "ingest"]
@@ -32,6 +33,7 @@ class Dataset:
     source: Path
     digest: str
     outcome_columns: frozenset[str]
+    landmark: np.ndarray | None = None  # landmark pipelines: each row's landmark week
 
 
 def ingest(spec: PipelineSpec, root: Path) -> Dataset:
@@ -48,6 +50,8 @@ def ingest(spec: PipelineSpec, root: Path) -> Dataset:
         raise ConfigError(
             f"outcome {spec.outcome!r} is not in {folder}; it has {', '.join(manifest.outcomes)}"
         )
+    if spec.landmarks is not None:
+        return _landmark_dataset(spec, manifest, frame, folder, outcome_columns)
     known = frame[spec.outcome].notna().to_numpy()
     if not known.all():
         log.info("dropping %d patients with unknown %s", int((~known).sum()), spec.outcome)
@@ -67,6 +71,35 @@ def ingest(spec: PipelineSpec, root: Path) -> Dataset:
         folder,
         digest[:16],
         frozenset(outcome_columns),
+    )
+
+
+def _landmark_dataset(
+    spec: PipelineSpec,
+    manifest: CohortManifest,
+    frame: pd.DataFrame,
+    folder: Path,
+    outcome_columns: list[str],
+) -> Dataset:
+    """One row per patient per landmark at risk (``training.landmark_data``)."""
+    if manifest.kind != "synthetic":
+        raise ConfigError(
+            f"landmarks: need a visits table (synthetic cohorts); {folder} is {manifest.kind}"
+        )
+    rows = landmark_rows(frame, folder, id_column(manifest), spec)
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(rows.frame, index=False).to_numpy().tobytes()
+    ).hexdigest()
+    return Dataset(
+        manifest,
+        rows.frame,
+        id_column(manifest),
+        rows.y,
+        rows.oracle,
+        folder,
+        digest[:16],
+        frozenset(outcome_columns) | rows.label_columns,
+        rows.landmark,
     )
 
 
