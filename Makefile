@@ -73,6 +73,9 @@ bench-service: setup ## the API against mlflow models serve, same run, ratios (n
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/service.py
 
+bench-scale: setup ## scale-out: partitioned generation, streamed scoring, 1 vs 2 Dask workers
+	$(BIN)/python bench/scale.py
+
 serve: setup ## run the prediction API on 127.0.0.1:8000 with the registered champions
 	$(BIN)/hepatorisk serve $(if $(wildcard $(WORK)/service.env),--env-file $(WORK)/service.env)
 

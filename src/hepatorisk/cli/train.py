@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--batch-rows",
         type=int,
         default=None,
-        help="records read, scored and written at a time (default 50000; bounds memory)",
+        help="records read, scored and written at a time (default 5000; bounds memory)",
     )
     predict.add_argument(
         "--scheduler",

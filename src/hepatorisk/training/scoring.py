@@ -34,7 +34,7 @@ __all__ = [
     "write_scores",
 ]
 
-BATCH_ROWS = 50_000  # rows per streamed batch: bounds memory, large enough for LightGBM's threads
+BATCH_ROWS = 5_000  # rows per streamed batch: with explanations about 0.65 GiB peak (10,000: 1 GiB)
 
 
 def read_records(path: Path) -> pd.DataFrame:

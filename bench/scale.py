@@ -1,0 +1,172 @@
+"""Scale-out benchmark: partitioned generation and streamed scoring, on one process and on Dask.
+
+Measured in one run, each step in a fresh process or a fresh LocalCluster (so that each peak
+memory is that step's own; peak = the process's maximum resident set size):
+
+* ``cohort generate`` of ``--patients`` (default 2,000,000) x 24 weeks on a LocalCluster of 2
+  single-threaded workers: seconds and the peak memory of each worker;
+* the scaling of generation from 1 to 2 workers on ``--scaling-patients`` (ratios);
+* stream-scoring ``--score-rows`` records with exact explanations (the first parts of that
+  cohort's patients table; repeated when more rows are asked than were generated): one process
+  (``hepatorisk predict --explain``, its peak memory), and on LocalClusters of 1 and 2 workers
+  (rows per second, peak memory per worker, the 1 -> 2 ratio).
+
+The model is the liver model with the synthetic pipeline's LightGBM settings, trained on the
+committed sample (``bench/service.py``'s ``_models``). Run: ``make bench-scale``; results:
+``bench/results/scale.json``. On a shared 2-core machine the scaling and scoring sizes are reduced (default
+80,000 each, four parts); ``--score-rows 10000000`` runs the full size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "service")]
+from hepatorisk.cluster import dask_client  # noqa: E402
+from hepatorisk.cohorts.synthetic import load_generator_config  # noqa: E402
+from hepatorisk.cohorts.synthetic.generate import generate_partitioned  # noqa: E402
+from hepatorisk.contracts.partitioned import part_files, part_name  # noqa: E402
+from hepatorisk.training.distributed_scoring import score_partitioned  # noqa: E402
+from service import _models  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+GIB = 1024**3
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory, bytes (run on each worker through ``client.run``)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _gib(values: list[int]) -> list[float]:
+    return [round(v / GIB, 3) for v in values]
+
+
+def _generate(patients: int, workers: int, out: Path) -> dict[str, object]:
+    shutil.rmtree(out, ignore_errors=True)
+    config = load_generator_config()
+    with dask_client("local", workers) as client:
+        started = time.perf_counter()
+        generate_partitioned(patients, seed=7, config=config, out=out, client=client)
+        seconds = time.perf_counter() - started
+        peaks = list(client.run(_peak_rss).values())
+    return {
+        "patients": patients,
+        "weeks": config.follow_up.weeks,
+        "workers": workers,
+        "seconds": round(seconds, 1),
+        "patients_per_s": round(patients / seconds),
+        "peak_gib_per_worker": _gib(peaks),
+    }
+
+
+def _score_input(cohort: Path, rows: int, folder: Path) -> int:
+    """A folder of links to the cohort's patients parts, repeated until ``rows`` are reached."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    parts = part_files(cohort / "patients.parquet")
+    import pyarrow.parquet as pq
+
+    sizes = [pq.ParquetFile(p).metadata.num_rows for p in parts]
+    total, i = 0, 0
+    while total < rows:
+        (folder / part_name(i)).symlink_to(parts[i % len(parts)])
+        total += sizes[i % len(parts)]
+        i += 1
+    return total
+
+
+def _score_one_process(model: Path, source: Path, out: Path) -> dict[str, object]:
+    cmd = [str(BIN / "hepatorisk"), "predict", str(model), "--input", str(source),
+           "--out", str(out), "--explain"]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    rows = pq_rows(out)
+    return {"rows": rows, "seconds": round(seconds, 1), "rows_per_s": round(rows / seconds),
+            "peak_gib": round(usage.ru_maxrss * 1024 / GIB, 3)}  # fmt: skip
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    files = part_files(path) if path.is_dir() else [path]
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in files)
+
+
+def _score_cluster(model: Path, source: Path, out: Path, workers: int) -> dict[str, object]:
+    shutil.rmtree(out, ignore_errors=True)
+    with dask_client("local", workers) as client:
+        started = time.perf_counter()
+        rows = score_partitioned(str(model), source, out, client, explain=True)
+        seconds = time.perf_counter() - started
+        peaks = list(client.run(_peak_rss).values())
+    return {"rows": rows, "workers": workers, "seconds": round(seconds, 1),
+            "rows_per_s": round(rows / seconds), "peak_gib_per_worker": _gib(peaks)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=2_000_000)
+    parser.add_argument("--scaling-patients", type=int, default=80_000)
+    parser.add_argument("--score-rows", type=int, default=80_000)
+    parser.add_argument("--work", type=Path, default=ROOT / "work" / "bench-scale")
+    args = parser.parse_args()
+    work = args.work
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
+    }  # fmt: skip
+    print(f"generating {args.patients:,} patients on 2 workers", flush=True)
+    results["generate"] = _generate(args.patients, 2, work / "cohort")
+    print(results["generate"], flush=True)
+    scaling = {}
+    for workers in (1, 2):
+        scaling[workers] = _generate(args.scaling_patients, workers, work / f"scaling-{workers}")
+        print(scaling[workers], flush=True)
+        shutil.rmtree(work / f"scaling-{workers}")
+    results["generate_scaling"] = {
+        "runs": list(scaling.values()),
+        "speedup_2_vs_1_workers": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
+    }
+    model = _models(work / "models")["liver"]
+    rows = _score_input(work / "cohort", args.score_rows, work / "score-input")
+    print(f"scoring {rows:,} rows with explanations", flush=True)
+    single = _score_one_process(model, work / "score-input", work / "scores.parquet")
+    print(single, flush=True)
+    cluster = {
+        w: _score_cluster(model, work / "score-input", work / f"scores-{w}", w) for w in (1, 2)
+    }
+    print(cluster, flush=True)
+    results["score"] = {
+        "explain": True,
+        "one_process": single,
+        "cluster": list(cluster.values()),
+        "speedup_2_vs_1_workers": round(cluster[2]["rows_per_s"] / cluster[1]["rows_per_s"], 2),
+        "extrapolated_seconds_10m_rows": {
+            "one_process": round(10_000_000 / single["rows_per_s"]),
+            "cluster_2_workers": round(10_000_000 / cluster[2]["rows_per_s"]),
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
