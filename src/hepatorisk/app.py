@@ -32,6 +32,8 @@ from hepatorisk.assessment.model_pair import Loader, ModelPair, load_model_pair
 from hepatorisk.assessment.model_store import ModelStore
 from hepatorisk.clinical.monitoring import load_policy
 from hepatorisk.fhir.routes import router as fhir_router
+from hepatorisk.monitoring.gauges import MonitorGauges
+from hepatorisk.monitoring.store import MonitoringStore
 from hepatorisk.service.routes import router as json_router
 from hepatorisk.settings import Settings, get_settings
 from hepatorisk.tracking import load_versioned_model
@@ -74,6 +76,7 @@ def create_app(
     if models is not None:
         store.set(models)
     state = ServiceState(settings, store, load_policy(settings.policy_path), metrics, audit)
+    metrics.registry.register(MonitorGauges(lambda: state.monitoring))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,6 +89,11 @@ def create_app(
                 probe_timeout=settings.audit_probe_timeout,
                 probe_max_age=settings.audit_probe_max_age,
             )
+        if settings.monitoring_db_url and state.monitoring is None:  # issue 18
+            state.monitoring = MonitoringStore(
+                settings.monitoring_db_url, settings.monitoring_retention_weeks
+            )
+            state.monitoring.purge()
         if store.current is None:
             store.reload_in_background()
         poller = None
@@ -95,6 +103,8 @@ def create_app(
         if poller is not None:
             poller.cancel()
         state.audit.close()
+        if state.monitoring is not None:
+            state.monitoring.close()
 
     app = FastAPI(
         title="hepatorisk",

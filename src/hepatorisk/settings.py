@@ -138,6 +138,16 @@ class Settings(BaseSettings):
         description="bearer tokens of /metrics scrapers; empty: /metrics is open",
     )
 
+    # --- monitoring after deployment (issue 18): de-identified records, outcome feedback ---
+    monitoring_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the monitoring store (one de-identified record per "
+        "assessed patient and model, outcome feedback); unset: no monitoring record is kept",
+    )
+    monitoring_retention_weeks: int = Field(
+        default=104, ge=1, le=520, description="weeks a monitoring record or outcome is kept"
+    )
+
     @field_validator("identifier_salt")
     @classmethod
     def _a_real_salt(cls, salt: SecretStr) -> SecretStr:

@@ -39,6 +39,7 @@ async def assess_and_audit(
     await _commit(ctx, endpoint, entries)
     for a in results:
         ctx.observe(a.risks)
+    ctx.monitor(ctx.request_id, requests, [a.risks for a in results])
     return results
 
 
@@ -48,6 +49,7 @@ async def predict_and_audit(ctx: AssessmentContext, request: AssessRequest) -> l
     entry = _entry(ctx.audit, 0, request, _risk_outputs(predictions), {})
     await _commit(ctx, "predict", [entry])
     ctx.observe(predictions)
+    ctx.monitor(ctx.request_id, [request], [predictions])
     return predictions
 
 

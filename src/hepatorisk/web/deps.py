@@ -21,6 +21,7 @@ from hepatorisk.assessment.model_pair import ModelPair
 from hepatorisk.settings import Settings
 from hepatorisk.web.auth import authenticate
 from hepatorisk.web.availability import require_audit_available
+from hepatorisk.web.monitoring import monitored
 from hepatorisk.web.state import ServiceState
 
 __all__ = [
@@ -146,6 +147,7 @@ async def assessment_context(
         policy=state.policy,
         top_drivers=state.settings.top_drivers,
         observe=state.metrics.count_predictions,
+        **monitored(state, models),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hepatorisk.assessment.audit import AuditLog
 from hepatorisk.assessment.model_store import ModelStore
 from hepatorisk.clinical.monitoring import Policy
+from hepatorisk.monitoring.store import MonitoringStore
 from hepatorisk.settings import Settings
 from hepatorisk.web.metrics import Metrics
 
@@ -20,3 +21,4 @@ class ServiceState:
     policy: Policy
     metrics: Metrics
     audit: AuditLog | None = None
+    monitoring: MonitoringStore | None = None  # issue 18: kept when monitoring_db_url is set
