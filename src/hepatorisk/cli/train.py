@@ -85,7 +85,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from hepatorisk import tracking
-    from hepatorisk.training.gate import promote
+    from hepatorisk.monitoring.promotion import promote  # the gate, then the change record
 
     tracking.configure()
     decision, challenger, champion = promote(args.name)

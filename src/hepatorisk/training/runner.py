@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from hepatorisk import tracking
+from hepatorisk.modeling.reference import with_reference
 from hepatorisk.training import steps
 from hepatorisk.training.spec import load_pipeline
 
@@ -56,6 +57,9 @@ def run_pipeline(
         trained = steps.train(dataset, parts, spec)
     with _step("calibrate", seconds):
         calibrated = steps.calibrate(dataset, parts, trained)
+        # the monitoring reference (issue 18): input and prediction bins of the calibration rows
+        reference = with_reference(calibrated.bundle, dataset.frame.iloc[parts.calibration])
+        calibrated = dataclasses.replace(calibrated, bundle=reference)
     with _step("evaluate", seconds):
         evaluation = steps.evaluate(dataset, parts, calibrated, spec)
         evaluation = dataclasses.replace(

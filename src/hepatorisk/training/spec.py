@@ -119,6 +119,9 @@ class PipelineSpec(_Spec):
     evaluation: EvaluationSpec = EvaluationSpec()
     gate: GateSpec = GateSpec()
     landmarks: LandmarkSpec | None = None
+    # thresholds of `hepatorisk monitor` / `recalibrate` (issue 18), validated by
+    # hepatorisk.monitoring.thresholds; training does not read them
+    monitoring: dict[str, Any] = {}
 
     @model_validator(mode="after")
     def _split_leaves_training_rows(self) -> PipelineSpec:
