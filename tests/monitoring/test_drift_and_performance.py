@@ -20,7 +20,8 @@ SPEC = MonitoringSpec()
 def test_psi_of_known_shares() -> None:
     assert drift.psi([0.5, 0.5], [0.5, 0.5]) == 0.0
     # (0.7-0.5) ln(0.7/0.5) + (0.3-0.5) ln(0.3/0.5)
-    assert drift.psi([0.5, 0.5], [0.7, 0.3]) == pytest.approx(0.2 * np.log(1.4) + 0.2 * np.log(5 / 3))
+    expected = 0.2 * np.log(1.4) + 0.2 * np.log(5 / 3)
+    assert drift.psi([0.5, 0.5], [0.7, 0.3]) == pytest.approx(expected)
 
 
 def test_the_reference_population_is_stable(relapse_model: ModelBundle) -> None:

@@ -30,9 +30,7 @@ def test_the_slope_is_refitted_only_when_the_rule_says_so(relapse_model: ModelBu
     flat = fit_recalibration(relapse_model, records, _outcomes(p, -0.3, 0.4, 2), spec)
     assert flat.method == "intercept+slope" and flat.slope_hi < 1
     assert flat.slope == pytest.approx(0.4, abs=0.2)
-    few = fit_recalibration(
-        relapse_model, records[:150], _outcomes(p[:150], -0.3, 0.4, 2), spec
-    )
+    few = fit_recalibration(relapse_model, records[:150], _outcomes(p[:150], -0.3, 0.4, 2), spec)
     assert few.method == "intercept" and "events" in few.rule
 
 
