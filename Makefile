@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 WORK := work
 SEED ?= 7
 
-.PHONY: help setup lock system-deps demo report test lint bench bench-service serve sample clean
+.PHONY: help setup lock system-deps wheelhouse demo report test lint bench bench-service serve sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,7 +51,21 @@ system-deps: ## Debian packages the tests need (headless Chromium, pdftoppm; Pos
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v docker-compose >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils postgresql docker-compose >/dev/null)
 
-test: setup system-deps ## lint, type-check, check the import layers, run every test
+# Fresh environments in tests/integration/test_stack.py install from these files only (pip with
+# no index and no configuration): the runtime lock's wheels, the pip/setuptools/wheel that MLflow
+# pins in a model's python_env.yaml, and hepatorisk's own wheel. Made here, before the tests,
+# because it needs the package index; the tests never reach the network.
+wheelhouse: $(WORK)/wheelhouse/.complete ## wheels of the runtime lock and hepatorisk's wheel for the fresh-environment tests (needs the package index)
+	rm -rf $(WORK)/dist && $(BIN)/python -m pip wheel --quiet --no-deps -w $(WORK)/dist .
+
+$(WORK)/wheelhouse/.complete: requirements.lock $(BIN)/.installed
+	$(BIN)/python -m pip download --quiet --require-hashes -r requirements.lock -d $(WORK)/wheelhouse
+	$(BIN)/python -m pip download --quiet -d $(WORK)/wheelhouse wheel \
+		"pip==$$($(BIN)/python -m pip --version | cut -d' ' -f2)" \
+		"setuptools==$$($(BIN)/python -c 'import setuptools; print(setuptools.__version__)')"
+	touch $@
+
+test: setup system-deps wheelhouse ## lint, type-check, check the import layers, run every test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports --no-cache

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -29,7 +30,6 @@ from typing import Any
 
 import pandas as pd
 
-from hepatorisk import __version__
 from hepatorisk.exceptions import DataContractError, DataSourceError
 from hepatorisk.modeling.bundle import ModelBundle
 
@@ -174,9 +174,9 @@ class RunLogger:
     def model(self, bundle_dir: Path, example: pd.DataFrame, output: pd.DataFrame) -> str:
         """Log the bundle as a pyfunc (model from code, no pickle) with signature and example."""
         import mlflow.pyfunc
-        from mlflow.models import infer_signature
 
-        from hepatorisk.modeling import mlflow_model
+        from hepatorisk.modeling import mlflow_model, pyfunc
+        from hepatorisk.modeling.signature import record_signature
 
         with warnings.catch_warnings():
             # integer columns are deliberate: the record's counts and ages are never missing
@@ -184,7 +184,8 @@ class RunLogger:
             # hints, is this model's contract
             warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
             warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
-            signature = infer_signature(example, output, params={"explain": False})
+            # optional inputs optional: the service's required fields only (modeling/signature)
+            signature = record_signature(example, output, params={"explain": False})
             if signature.inputs is None or signature.inputs.input_names() != list(example.columns):
                 # MLflow falls back to a degenerate schema when inference fails; never log that
                 raise DataContractError(
@@ -197,7 +198,9 @@ class RunLogger:
                 artifacts={"bundle": str(bundle_dir)},
                 signature=signature,
                 input_example=example,
-                pip_requirements=[f"hepatorisk=={__version__}"],
+                # the model carries its code and pins its dependencies (modeling/pyfunc.py)
+                code_paths=[str(pyfunc.package_dir())],
+                pip_requirements=pyfunc.pip_requirements(),
             )
         return str(info.model_uri)
 
@@ -334,11 +337,16 @@ def load_versioned_model(source: str) -> VersionedModel:
         from mlflow.exceptions import MlflowException
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise DataSourceError(f"{source}: MLflow is not installed ({exc})") from None
+    search_path = list(sys.path)
     try:
         pyfunc = mlflow.pyfunc.load_model(source)
         bundle = pyfunc.unwrap_python_model().bundle
     except (MlflowException, OSError, AttributeError) as exc:
         raise DataSourceError(f"{source}: cannot load the model ({exc})") from None
+    finally:
+        # MLflow prepends the model's code folder; this process runs its own installed package,
+        # so the entry goes (else each reload of a served model would add one)
+        sys.path[:] = search_path
     version, alias, run_id = _registry_facts(source)
     name = bundle.metadata.get("registered_model", source)
     return VersionedModel(bundle, source, name, version, alias, run_id or pyfunc.metadata.run_id)
