@@ -21,6 +21,8 @@ SECTION_KEYS = (
     "subgroups",
     "liver",
     "tripod",
+    "bands",
+    "equity",
 )
 
 
@@ -39,7 +41,8 @@ def test_report_json_has_every_section(built: Built) -> None:
     ]
     shap = document["shap"]
     assert "log-odds" in shap["scale"]
-    assert len(shap["dependence"]) == 6
+    assert len(shap["dependence"]) == 3  # dose, mitragynine per day, ALT multiple
+    assert "not the effect of changing a value" in shap["caveat"]
     assert [e["name"] for e in shap["examples"]] == ["low", "middle", "high"]
     probabilities = [e["probability"] for e in shap["examples"]]
     assert probabilities == sorted(probabilities)

@@ -41,6 +41,36 @@ def test_pdf_pages_are_present_and_not_blank(built: Built, tmp_path: Path) -> No
         assert pixels.std() > 0.03, page.name  # a blank page is uniform white
 
 
+def test_every_pdf_page_has_its_number_header_and_synthetic_banner(built: Built) -> None:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(built.out / "report.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) >= 8
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page, number
+        assert "SYNTHETIC DATA" in page, number
+        assert "hepatorisk-liver version" in page, number
+
+
+def test_shap_pages_carry_the_associational_caveat(built: Built) -> None:
+    text = subprocess.run(
+        ["pdftotext", str(built.out / "report.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    markers = ("TreeSHAP of the served model", "-risk example (patient")
+    shap_pages = [p for p in text.split("\f") if any(m in " ".join(p.split()) for m in markers)]
+    assert shap_pages
+    for page in shap_pages:
+        flat = " ".join(page.split())
+        assert "describe the model, not the effect of changing a value" in flat, flat[:200]
+
+
 def test_rebuild_from_json_gives_identical_html(built: Built, tmp_path: Path) -> None:
     assert (
         main(["-q", "report", "--from", str(built.out / "report.json"), "--out", str(tmp_path)])

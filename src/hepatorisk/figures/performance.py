@@ -96,15 +96,15 @@ def roc_figure(
     curves: dict[str, Any], auroc: Mapping[str, float | None], n: int, events: int
 ) -> Drawn:
     """``auroc``: each curve's test AUROC, by its label (None: not logged)."""
-    fig, ax = new_figure(4.6, 4.2)
+    fig, ax = new_figure(3.5, 3.4)
     for i, (name, points) in enumerate(curves["roc"].items()):
         value = auroc.get(name)
         label = f"{name}, AUROC {value:.3f}" if value is not None else name
         ax.plot(points["fpr"], points["tpr"], LINES[i], color=GREYS[i], lw=1.4, label=label)
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, label="chance")
     ax.set(
-        xlabel="1 - specificity (false-positive rate, proportion 0-1)",
-        ylabel="sensitivity (true-positive rate, proportion 0-1)",
+        xlabel="1 - specificity (false-positive rate)",
+        ylabel="sensitivity (true-positive rate)",
         xlim=(0, 1),
         ylim=(0, 1.01),
     )
@@ -118,7 +118,7 @@ def roc_figure(
 
 
 def pr_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
-    fig, ax = new_figure(4.6, 4.2)
+    fig, ax = new_figure(3.5, 3.4)
     for i, (name, points) in enumerate(curves["pr"].items()):
         ax.step(
             points["recall"],
@@ -132,8 +132,8 @@ def pr_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
     rate = curves["event_rate"]
     ax.axhline(rate, color="0.6", lw=0.8, label=f"event rate {100 * rate:.1f}% (chance)")
     ax.set(
-        xlabel="recall (sensitivity, proportion 0-1)",
-        ylabel="precision (positive predictive value, 0-1)",
+        xlabel="recall (sensitivity)",
+        ylabel="precision (positive predictive value)",
         xlim=(0, 1),
         ylim=(0, 1.01),
     )
@@ -148,35 +148,65 @@ def pr_figure(curves: dict[str, Any], performance: dict[str, Any]) -> Drawn:
 
 
 def calibration_figure(curves: dict[str, Any]) -> Drawn:
-    cal = curves["calibration"]
-    pred = np.asarray(cal["mean_predicted"], dtype=float)
-    obs = np.asarray(cal["observed_rate"], dtype=float)
-    lo, hi = np.asarray(cal["ci_lo"], dtype=float), np.asarray(cal["ci_hi"], dtype=float)
-    fig, ax = new_figure(4.6, 4.2)
+    """Observed against predicted risk: the report's quantile bins (top decile split) and
+    smoothed curve with its band when present, else the run's logged decile bins."""
+    bins = curves.get("calibration_bins")
+    if bins:
+        pred = np.asarray([b["mean_predicted"] for b in bins], dtype=float)
+        obs = np.asarray([b["observed_rate"] for b in bins], dtype=float)
+        lo = np.asarray([b["ci_lo"] for b in bins], dtype=float)
+        hi = np.asarray([b["ci_hi"] for b in bins], dtype=float)
+        what = "quantile bin of predicted risk (top decile split)"
+    else:
+        cal = curves["calibration"]
+        pred = np.asarray(cal["mean_predicted"], dtype=float)
+        obs = np.asarray(cal["observed_rate"], dtype=float)
+        lo, hi = np.asarray(cal["ci_lo"], dtype=float), np.asarray(cal["ci_hi"], dtype=float)
+        what = "bin of predicted risk"
+    smooth = curves.get("calibration_smooth")
+    fig, ax = new_figure(3.5, 3.4)
     top = float(max(pred.max(), hi.max())) * 1.08
     ax.plot([0, 100 * top], [0, 100 * top], ":", color="0.5", lw=1, label="perfect calibration")
+    if smooth:
+        x = 100 * np.asarray(smooth["predicted"], dtype=float)
+        ax.fill_between(
+            x,
+            100 * np.asarray(smooth["lo"], dtype=float),
+            100 * np.asarray(smooth["hi"], dtype=float),
+            color="0.85",
+            lw=0,
+            label="smoothed curve, 95% band",
+        )
+        ax.plot(x, 100 * np.asarray(smooth["observed"], dtype=float), "-", color="0.3", lw=1.2)
     ax.errorbar(
         100 * pred,
         100 * obs,
         yerr=100 * np.clip([obs - lo, hi - obs], 0, None),
         fmt="o",
         color="black",
-        ms=4,
-        capsize=2.5,
-        label="decile of predicted risk",
+        ms=3.5,
+        capsize=2,
+        label=what,
     )
     ax.set(
-        xlabel="mean predicted risk in the decile (%)",
+        xlabel="mean predicted risk in the bin (%)",
         ylabel="observed event rate (%, 95% Wilson CI)",
         xlim=(0, 100 * top),
         ylim=(0, 100 * top),
     )
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize=6.5)
+    detail = (
+        f"{len(bins)} bins of equal patient count by rank of predicted risk (ties split), the "
+        "top decile split further at the 95th and 99th percentiles where each part keeps 50 "
+        "patients; grey: smoothed calibration curve (logistic regression on a restricted cubic "
+        "spline of the predicted log-odds) with its pointwise 95% band"
+        if bins
+        else "bins as logged by the training run"
+    )
     caption = (
-        "Calibration on the test set: observed against predicted risk by decile of predicted "
-        f"risk. Calibration slope {_ci(curves['calibration_slope'])} (ideal 1); intercept "
-        f"(calibration-in-the-large) {_ci(curves['calibration_intercept'])} (ideal 0). "
-        "Both on the logit scale."
+        f"Calibration on the test set: observed against predicted risk; {detail}. Calibration "
+        f"slope {_ci(curves['calibration_slope'])} (ideal 1); intercept (calibration-in-the-"
+        f"large) {_ci(curves['calibration_intercept'])} (ideal 0); both on the logit scale."
     )
     return fig, caption
 
@@ -185,7 +215,7 @@ def decision_figure(curves: dict[str, Any], labels: Mapping[str, str]) -> Drawn:
     """``labels``: decision-curve column (``model``, ``baseline``) -> display label."""
     d = curves["decision"]
     t = 100 * np.asarray(d["threshold"], dtype=float)
-    fig, ax = new_figure(5.6, 3.9)
+    fig, ax = new_figure(3.5, 3.4)
     for i, (key, label) in enumerate(labels.items()):
         if key in d:
             ax.plot(
@@ -205,13 +235,14 @@ def decision_figure(curves: dict[str, Any], labels: Mapping[str, str]) -> Drawn:
     top = float(np.nanmax(values))
     ax.set_ylim(-0.1 * max(top, 1e-3), top * 1.1 + 1e-3)
     ax.set(
-        xlabel="threshold probability (%): the risk at which one would act",
-        ylabel="net benefit (true positives per patient,\nnet of weighted false positives)",
+        xlabel="threshold probability (%)",
+        ylabel="net benefit (per patient)",
     )
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right", fontsize=6.5)
     caption = (
         f"Decision curve over thresholds {t.min():.0f}% to {t.max():.0f}% (the pipeline's "
-        "clinically sensible range). Net benefit = TP/N - FP/N x pt/(1 - pt). The model is "
+        "clinically sensible range; the threshold is the risk at which one would act). "
+        "Net benefit = TP/N - FP/N x pt/(1 - pt), per patient. The model is "
         "useful where its curve lies above both treat-all and treat-none."
     )
     return fig, caption

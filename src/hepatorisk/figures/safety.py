@@ -13,9 +13,13 @@ __all__ = ["edish_figure", "pattern_figure", "subgroup_figure"]
 
 def subgroup_figure(section: dict[str, Any]) -> Drawn:
     rows = [r for r in section["rows"] if r["reported"]][::-1]
-    fig, (left, right) = new_figure(7.2, 0.26 * len(rows) + 1.3, ncols=2, sharey=True)
+    fig, (left, right) = new_figure(7.0, 0.26 * len(rows) + 1.3, ncols=2, sharey=True)
     y = np.arange(len(rows))
-    labels = [f"{r['variable']}: {r['level']} (n={r['n']:,})" for r in rows]
+    labels = [
+        f"{r.get('variable_label', r['variable'])}: {r.get('level_label', r['level'])} "
+        f"(n={r['n']:,})"
+        for r in rows
+    ]
     variables = list(dict.fromkeys(r["variable"] for r in rows))
     for i, r in enumerate(rows):
         marker = MARKERS[variables.index(r["variable"]) % len(MARKERS)]
@@ -55,7 +59,7 @@ def edish_figure(liver: dict[str, Any]) -> Drawn:
     alt = np.asarray([np.nan if v is None else v for v in liver["alt_peak_xuln"]], dtype=float)
     bili = np.asarray([np.nan if v is None else v for v in liver["bili_peak_xuln"]], dtype=float)
     event = np.asarray(liver["event"], dtype=bool)
-    fig, ax = new_figure(5.4, 4.6)
+    fig, ax = new_figure(4.6, 4.0)
     ax.scatter(
         alt[~event],
         bili[~event],
@@ -63,7 +67,7 @@ def edish_figure(liver: dict[str, Any]) -> Drawn:
         c="0.6",
         marker="o",
         edgecolors="none",
-        label="no liver event",
+        label=f"no event by week {liver.get('horizon_weeks', 12)}",
         rasterized=True,
     )
     ax.scatter(
@@ -74,7 +78,7 @@ def edish_figure(liver: dict[str, Any]) -> Drawn:
         edgecolors="black",
         lw=0.6,
         marker="^",
-        label="new-onset liver event by horizon",
+        label=f"new-onset liver event by week {liver.get('horizon_weeks', 12)}",
         rasterized=True,
     )
     if liver.get("hys_law") is not None:
@@ -139,13 +143,28 @@ def edish_figure(liver: dict[str, Any]) -> Drawn:
         f"eDISH plot of the {liver['n']:,} test patients: peak ALT against peak total bilirubin, "
         f"both as multiples of the upper limit of normal on log axes. Dashed lines: ALT "
         f"{t['alt_xuln']:g}x ULN and bilirubin {t['bilirubin_xuln']:g}x ULN. "
-        f"{liver['quadrant_count']} patients fall in the Hy's law quadrant{hys_text}."
+        f"{liver['quadrant_count']} patients fall in the Hy's law quadrant{hys_text}. "
+        "Peaks are over the whole follow-up, while the outcome counts events only up to week "
+        f"{liver.get('horizon_weeks', 12)}." + _beyond_text(liver)
     )
     return fig, caption
 
 
+def _beyond_text(liver: dict[str, Any]) -> str:
+    b = liver.get("beyond_horizon")
+    if not b or not b["total"]:
+        return ""
+    return (
+        f" {b['total']} patients without an event by the horizon have a peak ALT at or above "
+        f"3x ULN: {b['event_after_horizon']} had their event after the horizon, "
+        f"{b['abnormal_entry_reference']} entered with ALT above ULN (graded against their entry "
+        f"value, CTCAE v5.0), and {b['other']} for neither reason (the outcome needs ALT above "
+        "3x the reference at an attended protocol draw; the quadrant includes exactly 3x)."
+    )
+
+
 def pattern_figure(liver: dict[str, Any]) -> Drawn:
-    fig, (left, right) = new_figure(7.2, 3.2, ncols=2)
+    fig, (left, right) = new_figure(7.0, 3.0, ncols=2)
     names = ["hepatocellular", "mixed", "cholestatic"]
     splits = list(liver["patterns"])
     width = 0.8 / max(1, len(splits))

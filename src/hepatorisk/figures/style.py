@@ -37,7 +37,7 @@ LINES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D")
 HATCHES = ("", "///", "...", "xxx", "\\\\\\")
 GREYS = ("black", "0.35", "0.55", "0.7")
-DPI = 130
+DPI = 150
 Drawn = tuple[Figure, str]  # a figure and its caption
 
 _RC: dict[RcKeyType, Any] = {

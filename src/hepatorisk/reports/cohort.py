@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from hepatorisk.cohorts.table_one import Variable, table_one
+from hepatorisk.reports.labels import human_text
 
 if TYPE_CHECKING:
     from hepatorisk.modeling.bundle import ModelBundle
@@ -21,6 +22,14 @@ __all__ = ["table_one_section", "table_one_variables"]
 
 _LIMIT = re.compile(r"_(uln|lln)(_|$)")
 _UNIT = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
+_TRAILING_ZEROS = re.compile(r"\b(\d+)\.(\d*?[1-9])?0+\b")
+
+
+def _integer_text(cell: str) -> str:
+    """'5.00 [3.00-8.00]' -> '5 [3-8]': a whole-number score printed without decimals."""
+    return _TRAILING_ZEROS.sub(
+        lambda m: m.group(1) + (f".{m.group(2)}" if m.group(2) else ""), cell
+    )
 
 
 def _label_and_unit(bundle: ModelBundle, column: str) -> tuple[str, str]:
@@ -66,12 +75,20 @@ def table_one_section(run: RunArtifacts, outcome: str) -> dict[str, Any]:
     columns = ["Overall", "Development (train + calibration)", "Test (held out)"]
     table = table[[c for c in columns if c in table.columns]]
     counts = records["split"].value_counts()
+    whole = tuple(
+        v.label
+        for v in variables
+        if v.kind == "continuous" and pd.api.types.is_integer_dtype(records[v.column].dtype)
+    )
+    rows = []
+    for index, row in zip(table.index, table.to_numpy(), strict=True):
+        cells = [str(c) for c in row]
+        if str(index).startswith(whole) and whole:
+            cells = [_integer_text(c) for c in cells]
+        rows.append([human_text(str(index)), *cells])
     return {
         "columns": list(table.columns),
-        "rows": [
-            [str(index), *map(str, row)]
-            for index, row in zip(table.index, table.to_numpy(), strict=True)
-        ],
+        "rows": rows,
         "split_counts": {str(k): int(v) for k, v in counts.items()},
         "omitted": sorted(c for c in run.bundle.input_columns if _LIMIT.search(c)),
         "note": "Continuous: median [IQR] (missing counted); binary and categorical: n (%).",

@@ -19,7 +19,7 @@ from hepatorisk.exceptions import DataSourceError
 
 __all__ = ["REPORT_FORMAT", "ReportData", "jsonable"]
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2  # 2: bands and equity sections (issue 19)
 
 
 @dataclass
@@ -35,6 +35,8 @@ class ReportData:
     subgroups: dict[str, Any]
     liver: dict[str, Any] | None
     tripod: list[dict[str, Any]]
+    bands: dict[str, Any]
+    equity: dict[str, Any]
     format: int = REPORT_FORMAT
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.special import expit
 
 from hepatorisk.modeling import metrics
+from hepatorisk.reports.labels import level_name, variable_name
 
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
@@ -44,6 +45,8 @@ def subgroup_section(run: RunArtifacts, test: pd.DataFrame) -> dict[str, Any]:
         row["level"] = str(row["level"])
         row["reported"] = bool(row["reported"])
         row["reason"] = row.get("reason") or ""
+        row["variable_label"] = variable_name(row["variable"])
+        row["level_label"] = level_name(row["variable"], row["level"])
         known = row["variable"] in test.columns or row["variable"] == "age_band"
         if row["reported"] and known:
             mask = (_column(test, row["variable"]) == row["level"]).to_numpy(dtype=bool)
@@ -99,7 +102,9 @@ def calibration_wald(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def _fmt(row: dict[str, Any]) -> str:
-    return f"{row['variable']} = {row['level']} (n = {row['n']:,}, {row['events']} events)"
+    return (
+        f"{row['variable_label']} {row['level_label']} (n = {row['n']:,}, {row['events']} events)"
+    )
 
 
 def gap_statements(rows: list[dict[str, Any]], overall: dict[str, Any]) -> list[str]:
@@ -137,12 +142,15 @@ def gap_statements(rows: list[dict[str, Any]], overall: dict[str, Any]) -> list[
             worst = min(levels, key=lambda r: r["auroc"])
             best = max(levels, key=lambda r: r["auroc"])
             out.append(
-                f"Largest AUROC difference by {variable}: {best['level']} {best['auroc']:.3f} vs "
-                f"{worst['level']} {worst['auroc']:.3f} ({best['auroc'] - worst['auroc']:.3f})."
+                f"Largest AUROC difference by {best['variable_label']}: {best['level_label']} "
+                f"{best['auroc']:.3f} vs {worst['level_label']} {worst['auroc']:.3f} "
+                f"({best['auroc'] - worst['auroc']:.3f}; its CI is in the contrasts table)."
             )
     small = [r for r in reported if r["events"] < SMALL_EVENTS]
     if small:
-        names = ", ".join(f"{r['variable']} = {r['level']} ({r['events']})" for r in small)
+        names = ", ".join(
+            f"{r['variable_label']} {r['level_label']} ({r['events']})" for r in small
+        )
         out.append(
             f"Fewer than {SMALL_EVENTS} events, so wide intervals: {names}. Absence of a "
             "detected gap there is not evidence of equal performance."

@@ -47,6 +47,8 @@ def liver_section(records: pd.DataFrame, outcome: str = "liver_event_12w") -> di
             patterns[split_name]["no onset R (no event)"] = int(pattern.isna().sum())
         r_values = _round(test["r_ratio_onset"].dropna())
     return {
+        "outcome": outcome,
+        "beyond_horizon": _beyond_horizon(test, event, alt),
         "n": len(test),
         "alt_peak_xuln": _round(alt),
         "bili_peak_xuln": _round(bili),
@@ -64,6 +66,26 @@ def liver_section(records: pd.DataFrame, outcome: str = "liver_event_12w") -> di
         },
         "patterns": patterns,
         "r_ratio_test": r_values,
+    }
+
+
+def _beyond_horizon(test: pd.DataFrame, event: pd.Series, alt: pd.Series) -> dict[str, int]:
+    """Patients without the outcome whose follow-up peak ALT is still >= 3x ULN, by reason: the
+    peaks span the whole follow-up while the outcome stops at the horizon, and an abnormal entry
+    value moves the reference from ULN to the entry value (CTCAE v5.0)."""
+    right = (~event.to_numpy(dtype=bool)) & (alt.to_numpy(dtype=float) >= dili.ALT_EVENT_XULN)
+    later = np.zeros(len(test), dtype=bool)
+    if "liver_event_24w" in test:
+        later = test["liver_event_24w"].fillna(False).to_numpy(dtype=bool) & right
+    abnormal = np.zeros(len(test), dtype=bool)
+    if {"alt_u_l", "alt_uln_u_l"} <= set(test.columns):
+        entry = (test["alt_u_l"] > test["alt_uln_u_l"]).fillna(False).to_numpy(dtype=bool)
+        abnormal = right & ~later & entry
+    return {
+        "total": int(right.sum()),
+        "event_after_horizon": int(later.sum()),
+        "abnormal_entry_reference": int(abnormal.sum()),
+        "other": int((right & ~later & ~abnormal).sum()),
     }
 
 

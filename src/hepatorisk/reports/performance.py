@@ -15,7 +15,14 @@ from hepatorisk.modeling import scores
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
 
-__all__ = ["METRICS", "WHAT_IF_CHANGES", "curve_section", "performance_section"]
+__all__ = [
+    "IDEALS",
+    "METRICS",
+    "WHAT_IF_CHANGES",
+    "curve_section",
+    "ideal_statements",
+    "performance_section",
+]
 
 # metric key -> (plain name, what better means)
 METRICS = {
@@ -25,6 +32,21 @@ METRICS = {
     "cal_slope": ("Calibration slope", "1 is ideal; < 1 predictions too extreme"),
     "cal_intercept": ("Calibration intercept (in the large)", "0 is ideal; > 0 under-predicts"),
     "ece": ("Expected calibration error", "lower is better"),
+}
+
+# metric key -> (reference value, what an interval above it means, below it means)
+IDEALS = {
+    "auroc": (0.5, "the model discriminates better than chance", "worse than chance"),
+    "cal_slope": (
+        1.0,
+        "predictions are too moderate (high risks too low, low risks too high)",
+        "predictions are too extreme (high risks too high, low risks too low)",
+    ),
+    "cal_intercept": (
+        0.0,
+        "the model under-predicts on average",
+        "the model over-predicts on average",
+    ),
 }
 
 # metric-key name of a dose change (``whatif_<name>_*``, logged on synthetic cohorts) -> words
@@ -50,6 +72,8 @@ def performance_section(run: RunArtifacts) -> dict[str, Any]:
         "n": int(m.get("test_n", len(y))),
         "events": int(m.get("test_events", int(y.sum()))),
         "event_rate": float(y.mean()),
+        "mean_predicted": float(run.predictions["p_model"].mean()),
+        "statements": ideal_statements(rows, logged_interval(m, "auroc_minus_baseline")),
         "bootstrap": _int_param(run.params, "evaluation.bootstrap"),
         "rows": rows,
         "auroc_minus_baseline": logged_interval(m, "auroc_minus_baseline"),
@@ -61,6 +85,46 @@ def performance_section(run: RunArtifacts) -> dict[str, Any]:
         },
         "what_if": what_if_rows(m),
     }
+
+
+def ideal_statements(
+    rows: list[dict[str, Any]], versus_baseline: dict[str, float] | None
+) -> list[str]:
+    """Each overall metric of the model whose 95% CI excludes its reference value, in words."""
+    out = []
+    for row in rows:
+        ideal = IDEALS.get(row["metric"])
+        interval = row["model"]
+        if ideal is None or interval is None:
+            continue
+        value, above, below = ideal
+        lo, hi, est = interval["lo"], interval["hi"], interval["estimate"]
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            continue
+        if lo > value or hi < value:
+            out.append(
+                f"{row['name']} {est:.2f} (95% CI {lo:.2f} to {hi:.2f}) excludes "
+                f"{value:g}: {above if lo > value else below}."
+            )
+        elif row["metric"] != "auroc":
+            out.append(
+                f"{row['name']} {est:.2f} (95% CI {lo:.2f} to {hi:.2f}) includes the ideal "
+                f"{value:g}."
+            )
+    if versus_baseline is not None and math.isfinite(versus_baseline["lo"]):
+        lo, hi = versus_baseline["lo"], versus_baseline["hi"]
+        verdict = (
+            "the model discriminates better than the baseline"
+            if lo > 0
+            else "the baseline discriminates better"
+            if hi < 0
+            else "no difference in discrimination from the baseline is shown"
+        )
+        out.append(
+            f"AUROC minus the baseline's {versus_baseline['estimate']:+.3f} (95% CI {lo:+.3f} to "
+            f"{hi:+.3f}): {verdict}."
+        )
+    return out
 
 
 def what_if_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import matplotlib.pyplot as plt
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from hepatorisk.figures import bands as fb
 from hepatorisk.figures import explanation as fsh
 from hepatorisk.figures import performance as fp
 from hepatorisk.figures import safety as fs
@@ -20,23 +22,33 @@ from hepatorisk.reports.data import ReportData
 
 __all__ = ["SECTIONS", "figures", "render_html"]
 
-# (anchor, heading) in the order of the issue; the liver section only for liver models
+# (anchor, heading) in reading order; the liver section only for liver models
 SECTIONS = (
     ("model-card", "Model card"),
     ("table-one", "Table 1: development and test data"),
     ("performance", "Performance on the held-out test set"),
+    ("bands", "Performance at the service's risk bands"),
     ("curves", "ROC, precision-recall, calibration and decision curves"),
     ("shap", "SHAP explanations"),
     ("subgroups", "Subgroup performance and calibration"),
+    ("fairness", "Fairness: contrasts between groups"),
     ("liver-safety", "Liver safety: eDISH and injury pattern"),
+    ("versions", "Versions and provenance"),
+    ("glossary", "Glossary"),
     ("tripod", "TRIPOD+AI checklist"),
 )
 
 
-def _draw(func: Callable[..., Any], *args: Any) -> dict[str, str]:
+def _draw(func: Callable[..., Any], *args: Any) -> dict[str, Any]:
+    """A figure encoded at its drawn size (the page shows it 1:1, so its fonts print at their
+    set sizes), with its caption; shap's pyplot figures are closed after encoding."""
     with styled():
         fig, caption = func(*args)
-        return {"png": encode_png(fig), "caption": caption}
+        try:
+            width = float(fig.get_size_inches()[0])
+            return {"png": encode_png(fig), "caption": caption, "width": round(width, 2)}
+        finally:
+            plt.close(fig)
 
 
 def figures(data: ReportData) -> dict[str, Any]:
@@ -51,6 +63,7 @@ def figures(data: ReportData) -> dict[str, Any]:
         "dependence": _draw(fsh.dependence_figure, data.shap),
         "waterfalls": [_draw(fsh.waterfall_figure, e, data.shap) for e in data.shap["examples"]],
         "subgroups": _draw(fs.subgroup_figure, data.subgroups),
+        "histogram": _draw(fb.risk_histogram_figure, data.bands, data.meta["outcome_label"]),
     }
     if data.liver:
         out["edish"] = _draw(fs.edish_figure, data.liver)
@@ -84,6 +97,17 @@ def _pct(value: Any, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def _pci(interval: dict[str, Any] | None, digits: int = 1, scale: float = 100.0) -> str:
+    """A proportion with its interval, in percent (or per 1,000 with ``scale``=1)."""
+    if not interval or interval.get("estimate") is None:
+        return "—"
+    unit = "%" if scale == 100.0 else ""
+    text = f"{scale * interval['estimate']:.{digits}f}{unit}"
+    if interval.get("lo") is not None and interval.get("hi") is not None:
+        text += f" ({scale * interval['lo']:.{digits}f}–{scale * interval['hi']:.{digits}f})"
+    return text
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("hepatorisk.reports", "templates"),
@@ -92,11 +116,33 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters |= {"num": _num, "ci": _ci, "pct": _pct}
+    env.filters |= {"num": _num, "ci": _ci, "pct": _pct, "pci": _pci}
     return env
+
+
+class _Counter:
+    """Figure numbers in order of appearance."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+
+SHORT_CAVEAT = "SHAP values describe the model, not the effect of changing a value."
 
 
 def render_html(data: ReportData) -> str:
     sections = [s for s in SECTIONS if s[0] != "liver-safety" or data.liver]
+    numbered = {anchor: i + 1 for i, (anchor, _) in enumerate(sections)}
     template = _environment().get_template("report.html.j2")
-    return template.render(d=data, fig=figures(data), sections=sections)
+    return template.render(
+        d=data,
+        fig=figures(data),
+        sections=sections,
+        numbered=numbered,
+        fn=_Counter(),
+        short_caveat=SHORT_CAVEAT,
+    )
