@@ -182,7 +182,7 @@ def _recalibrate(args: argparse.Namespace) -> int:
     rec, gate = result.recalibration, result.gate
     lines = [
         f"recalibrated {result.lineage['parent']} on {rec.rows} local rows ({rec.events} events; "
-        f"{result.lineage['held_out_rows']} held out): {rec.method}, log-odds -> "
+        f"{result.lineage['held_out_rows']} more held out for the gate): {rec.method}, log-odds -> "
         f"{rec.intercept:+.3f} + {rec.slope:.3f} x log-odds",
         f"  rule: {rec.rule}",
         f"  challenger: {result.location} (version {result.version or 'n/a'})",

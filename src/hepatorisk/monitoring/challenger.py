@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from hepatorisk.monitoring.recalibration import (
     recalibrated,
 )
 from hepatorisk.monitoring.thresholds import RecalibrationSpec
+from hepatorisk.training.steps.registration import signature_frame
 
 __all__ = ["RECALIBRATED_FROM", "Challenger", "recalibrate_model"]
 
@@ -69,6 +70,8 @@ def recalibrate_model(
         raise DataContractError(f"column {outcome!r} must hold 0/1 outcomes")
     y = y.astype(int)
     parent = tracking.load_versioned_model(source)
+    if source.startswith("models:/"):  # the registry's name, whatever the bundle says
+        parent = replace(parent, name=source.removeprefix("models:/").split("@")[0].split("/")[0])
     fit_rows, held = local_split(y, spec)
     rec = fit_recalibration(parent.bundle, records.iloc[fit_rows], y[fit_rows], spec)
     lineage: dict[str, Any] = {
@@ -131,10 +134,7 @@ def _register(
         run.json(LOCAL_GATE_FILE, docs["local_gate"] | {"lineage": lineage})
         run.json("recalibration.json", docs)
         run.frame("evaluation/reference_predictions.parquet", predictions)
-        example = records[bundle.input_columns].head(5).reset_index(drop=True)
-        example = example.astype(
-            {c: object for c in example.columns if not pd.api.types.is_numeric_dtype(example[c])}
-        )
+        example = signature_frame(records[bundle.input_columns].head(5))
         output = pd.DataFrame({"probability": bundle.predict_proba(example)})
         with tempfile.TemporaryDirectory() as tmp:
             bundle_dir = bundle.save(Path(tmp) / "bundle")

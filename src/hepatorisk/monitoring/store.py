@@ -290,9 +290,9 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     """JSON-able values: numpy scalars as Python numbers, NaN as None."""
     out: dict[str, Any] = {}
     for k, v in values.items():
-        if hasattr(v, "item"):
-            v = v.item()
-        if isinstance(v, float) and v != v:
+        if not isinstance(v, str | bool | int | float) and hasattr(v, "item"):
+            v = v.item()  # numpy scalars
+        if v is pd.NA or (isinstance(v, float) and v != v):
             v = None
         out[k] = v
     return out
