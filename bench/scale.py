@@ -13,8 +13,9 @@ memory is that step's own; peak = the process's maximum resident set size):
 
 The model is the liver model with the synthetic pipeline's LightGBM settings, trained on the
 committed sample (``bench/service.py``'s ``_models``). Run: ``make bench-scale``; results:
-``bench/results/scale.json``. On a shared 2-core machine the scaling and scoring sizes are reduced (default
-80,000 each, four parts); ``--score-rows 10000000`` runs the full size.
+``bench/results/scale.json``. On a shared 2-core machine the scaling and scoring sizes are
+reduced (default 80,000 each, four parts); ``--score-rows 10000000`` runs the full size;
+``--only STEP`` runs one step and merges its figures into the results.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "service")]
@@ -37,6 +39,7 @@ from hepatorisk.cohorts.synthetic import load_generator_config  # noqa: E402
 from hepatorisk.cohorts.synthetic.generate import generate_partitioned  # noqa: E402
 from hepatorisk.contracts.partitioned import part_files, part_name  # noqa: E402
 from hepatorisk.training.distributed_scoring import score_partitioned  # noqa: E402
+from hepatorisk.training.scoring import BATCH_ROWS  # noqa: E402
 from service import _models  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -53,7 +56,7 @@ def _gib(values: list[int]) -> list[float]:
     return [round(v / GIB, 3) for v in values]
 
 
-def _generate(patients: int, workers: int, out: Path) -> dict[str, object]:
+def _generate(patients: int, workers: int, out: Path) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     config = load_generator_config()
     with dask_client("local", workers) as client:
@@ -87,7 +90,7 @@ def _score_input(cohort: Path, rows: int, folder: Path) -> int:
     return total
 
 
-def _score_one_process(model: Path, source: Path, out: Path) -> dict[str, object]:
+def _score_one_process(model: Path, source: Path, out: Path) -> dict[str, Any]:
     cmd = [str(BIN / "hepatorisk"), "predict", str(model), "--input", str(source),
            "--out", str(out), "--explain"]  # fmt: skip
     started = time.perf_counter()
@@ -108,7 +111,7 @@ def pq_rows(path: Path) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in files)
 
 
-def _score_cluster(model: Path, source: Path, out: Path, workers: int) -> dict[str, object]:
+def _score_cluster(model: Path, source: Path, out: Path, workers: int) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     with dask_client("local", workers) as client:
         started = time.perf_counter()
@@ -119,33 +122,59 @@ def _score_cluster(model: Path, source: Path, out: Path, workers: int) -> dict[s
             "rows_per_s": round(rows / seconds), "peak_gib_per_worker": _gib(peaks)}  # fmt: skip
 
 
+STEPS = ("generate", "scaling", "score")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=2_000_000)
     parser.add_argument("--scaling-patients", type=int, default=80_000)
     parser.add_argument("--score-rows", type=int, default=80_000)
     parser.add_argument("--work", type=Path, default=ROOT / "work" / "bench-scale")
+    parser.add_argument(
+        "--only",
+        choices=STEPS,
+        action="append",
+        help="run only these steps (results merged into scale.json); score reads the cohort "
+        "the generate step wrote (--cohort to name another)",
+    )
+    parser.add_argument("--cohort", type=Path, default=None)
     args = parser.parse_args()
+    steps = args.only or list(STEPS)
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    results: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
-    }  # fmt: skip
-    print(f"generating {args.patients:,} patients on 2 workers", flush=True)
-    results["generate"] = _generate(args.patients, 2, work / "cohort")
-    print(results["generate"], flush=True)
-    scaling = {}
-    for workers in (1, 2):
-        scaling[workers] = _generate(args.scaling_patients, workers, work / f"scaling-{workers}")
-        print(scaling[workers], flush=True)
-        shutil.rmtree(work / f"scaling-{workers}")
-    results["generate_scaling"] = {
-        "runs": list(scaling.values()),
-        "speedup_2_vs_1_workers": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
+    out = RESULTS / "scale.json"
+    results: dict[str, object] = json.loads(out.read_text()) if args.only and out.exists() else {}
+    results[f"machine_{'_'.join(steps)}"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
     }
+    if "generate" in steps:
+        print(f"generating {args.patients:,} patients on 2 workers", flush=True)
+        results["generate"] = _generate(args.patients, 2, work / "cohort")
+        print(results["generate"], flush=True)
+    if "scaling" in steps:
+        scaling = {}
+        for workers in (1, 2):
+            folder = work / f"scaling-{workers}"
+            scaling[workers] = _generate(args.scaling_patients, workers, folder)
+            print(scaling[workers], flush=True)
+            shutil.rmtree(folder)
+        results["generate_scaling"] = {
+            "runs": list(scaling.values()),
+            "speedup_2_vs_1_workers": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
+        }
+    if "score" in steps:
+        results["score"] = _score(args.cohort or work / "cohort", args.score_rows, work)
+    RESULTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+def _score(cohort: Path, rows_wanted: int, work: Path) -> dict[str, object]:
     model = _models(work / "models")["liver"]
-    rows = _score_input(work / "cohort", args.score_rows, work / "score-input")
+    rows = _score_input(cohort, rows_wanted, work / "score-input")
     print(f"scoring {rows:,} rows with explanations", flush=True)
     single = _score_one_process(model, work / "score-input", work / "scores.parquet")
     print(single, flush=True)
@@ -153,8 +182,9 @@ def main() -> None:
         w: _score_cluster(model, work / "score-input", work / f"scores-{w}", w) for w in (1, 2)
     }
     print(cluster, flush=True)
-    results["score"] = {
+    return {
         "explain": True,
+        "batch_rows": BATCH_ROWS,
         "one_process": single,
         "cluster": list(cluster.values()),
         "speedup_2_vs_1_workers": round(cluster[2]["rows_per_s"] / cluster[1]["rows_per_s"], 2),
@@ -163,9 +193,6 @@ def main() -> None:
             "cluster_2_workers": round(10_000_000 / cluster[2]["rows_per_s"]),
         },
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

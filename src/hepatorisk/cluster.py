@@ -27,11 +27,13 @@ def dask_client(
     *,
     processes: bool = True,
     memory_limit: str | None = None,
+    threads: int = 1,
 ) -> Iterator[Client]:
     """A client of ``scheduler``, closed (with its LocalCluster) on exit.
 
-    ``local`` starts ``workers`` single-threaded worker processes (default 2), so that memory is
-    accounted per worker; ``workers`` is refused for a remote scheduler, whose size is its own."""
+    ``local`` starts ``workers`` worker processes (default 2) of ``threads`` threads each (one
+    by default, so that memory is accounted per task); ``workers`` is refused for a remote
+    scheduler, whose size is its own."""
     from distributed import Client, LocalCluster
 
     if workers is not None and workers < 1:
@@ -52,7 +54,7 @@ def dask_client(
         return
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers or 2,
-        threads_per_worker=1,
+        threads_per_worker=threads,
         processes=processes,
         dashboard_address=":0",  # any free port: another cluster may hold 8787
         memory_limit=memory_limit or "auto",

@@ -48,6 +48,7 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
         random_state: int = 0,
+        num_threads: int = 2,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -57,6 +58,11 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
         self.random_state = random_state
+        self.num_threads = num_threads  # training threads: pipeline key model.lightgbm.num_threads
+
+    def lightgbm_params(self) -> dict[str, Any]:
+        """LightGBM's own parameters for this estimator (also those of ``lightgbm.dask``)."""
+        return self._params()
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -71,7 +77,7 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
             "seed": self.random_state,
             "deterministic": True,
             "force_row_wise": True,
-            "num_threads": 2,
+            "num_threads": self.num_threads,
             "verbosity": -1,
         }
 

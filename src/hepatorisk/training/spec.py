@@ -55,9 +55,20 @@ class SearchSpec(_Spec):
     space: dict[str, list[float]] = {}  # parameter -> [low, high] (log-uniform for rates)
 
 
+class DaskSpec(_Spec):
+    """Where ``engine: dask`` trains: ``local`` (a LocalCluster of ``workers``) or a scheduler
+    address (tcp://host:8786)."""
+
+    scheduler: str = "local"
+    workers: Annotated[int, Field(ge=1, le=256)] = 2
+
+
 class ModelSpec(_Spec):
-    lightgbm: dict[str, float] = {}
+    lightgbm: dict[str, float] = {}  # includes num_threads (LightGBM's threads; default 2)
     search: SearchSpec = SearchSpec()
+    # dask: the booster is trained by lightgbm.dask across workers (training/dask_fitting.py)
+    engine: Literal["local", "dask"] = "local"
+    dask: DaskSpec = DaskSpec()
 
 
 class BaselineSpec(_Spec):

@@ -85,7 +85,13 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
     search = pd.DataFrame()
     if spec.model.search.trials > 0:
         params, search = _search(X.iloc[parts.train], y[parts.train], params, spec)
-    booster = CalibratedBooster(**params).fit(X.iloc[parts.train], y[parts.train])
+    if spec.model.engine == "dask":  # lightgbm.dask across workers (training/dask_fitting.py)
+        from hepatorisk.training.dask_fitting import fit_on_dask
+
+        booster = fit_on_dask(CalibratedBooster(**params), X.iloc[parts.train], y[parts.train],
+                              spec.model.dask)  # fmt: skip
+    else:
+        booster = CalibratedBooster(**params).fit(X.iloc[parts.train], y[parts.train])
     baseline_rows = np.concatenate([parts.train, parts.calibration])
     baseline = SplineLogistic(n_knots=spec.baseline.n_knots, C=spec.baseline.C).fit(
         X.iloc[baseline_rows], y[baseline_rows]
