@@ -6,6 +6,12 @@ the load generator takes little of the 2 cores from the servers): one connection
 latency, 8 connections for throughput. Measured in the same run:
 
 * the peer, ``mlflow models serve`` /invocations: one model, a bare prediction;
+* the second peer, MLServer 1.7.1 with its LightGBM runtime (its own virtualenv from
+  ``bench/peers/mlserver.lock``, made on first use), serving the same liver booster on one
+  worker, V2 inference protocol, the record as a raw numeric tensor: no validation, no
+  calibration, no audit;
+* the framework floor: the service's own stack (FastAPI on uvicorn) with one route that parses
+  the body and answers a constant (``bench/peers/floor.py``);
 * hepatorisk /v1/assess (both models, exact SHAP drivers, guideline rules, dose what-ifs, an
   audit row committed before the answer) and /v1/predict (both calibrated risks, audited), with
   one worker and with two (``hepatorisk serve --workers 2``);
@@ -30,12 +36,14 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 from service_support import SAMPLE, export, patient  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+PEERS = ROOT / "bench" / "peers"
 MODEL_CODE = ROOT / "src" / "hepatorisk" / "modeling" / "mlflow_model.py"
 TOKEN = "bench-token-0123456789abcdef"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
@@ -158,6 +166,18 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"  # mlflow execs `uvicorn`
     results: dict[str, dict] = {}
+    results["MLServer /v2 infer"] = _mlserver(tmp, dirs["liver"], record, env)
+    port = _port()
+    proc = _start([sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench" / "peers"),
+                   "floor:app", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+                   "warning", "--no-access-log"],
+                  env, f"http://127.0.0.1:{port}/docs")  # fmt: skip
+    try:
+        results["framework floor (FastAPI + uvicorn, constant answer)"] = _measure(
+            f"http://127.0.0.1:{port}/floor", body, {}, tmp
+        )
+    finally:
+        _stop(proc)
 
     port = _port()
     proc = _start([str(bin_dir / "mlflow"), "models", "serve", "-m", str(tmp / "pyfunc"),
@@ -193,6 +213,45 @@ def main() -> None:
     _report(results)
 
 
+def _mlserver(tmp: Path, bundle_dir: Path, record: dict, env: dict[str, str]) -> dict:
+    """MLServer serving the liver booster (uncalibrated, as its runtime loads a bare booster)."""
+    from hepatorisk.modeling.bundle import ModelBundle
+
+    venv = ROOT / "work" / "bench-venvs" / "mlserver"
+    if not (venv / "bin" / "mlserver").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--require-hashes",
+                        "-r", str(PEERS / "mlserver.lock")], check=True)  # fmt: skip
+    bundle = ModelBundle.load(bundle_dir)
+    folder = tmp / "mlserver" / "liver"
+    folder.mkdir(parents=True)
+    bundle.model.booster_.save_model(str(folder / "model.txt"))
+    settings = {"name": "liver", "implementation": "mlserver_lightgbm.LightGBMModel",
+                "parameters": {"uri": "./model.txt", "version": "1"}}  # fmt: skip
+    (folder / "model-settings.json").write_text(json.dumps(settings))
+    port = _port()
+    # parallel_workers 0: inference in the server process (one worker); MLServer 1.7.1's
+    # process pool dies at start on this Python ("There is no current event loop")
+    server = {"http_port": port, "grpc_port": _port(), "metrics_port": _port(),
+              "parallel_workers": 0}  # fmt: skip
+    (folder.parent / "settings.json").write_text(json.dumps(server))
+    X = bundle.features.matrix(record)
+    data = [None if np.isnan(x) else float(x) for x in X.ravel()]
+    body = {"inputs": [{"name": "input-0", "shape": list(X.shape), "datatype": "FP64",
+                        "data": data}]}  # fmt: skip
+    proc = _start([str(venv / "bin" / "mlserver"), "start", str(folder.parent)], env,
+                  f"http://127.0.0.1:{port}/v2/health/ready")  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/v2/models/liver/infer"
+        answer = httpx.post(url, json=body, timeout=10).json()["outputs"][0]["data"][0]
+        expected = float(bundle.model.booster_.predict(X)[0])
+        if abs(answer - expected) > 1e-9:
+            raise SystemExit(f"MLServer answered {answer}, the booster {expected}")
+        return _measure(url, body, {}, tmp)
+    finally:
+        _stop(proc)
+
+
 def _batch(base: str, auth: dict[str, str]) -> dict:
     batch = {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
                           for i in range(1000)]}  # fmt: skip
@@ -208,6 +267,8 @@ def _report(results: dict[str, dict]) -> None:
     for name, r in results.items():
         print(f"{name}: {json.dumps(r)}")
     peer = results["mlflow /invocations"]["concurrent8"]["rps"]
+    mlserver = results["MLServer /v2 infer"]["concurrent8"]["rps"]
+    floor = results["framework floor (FastAPI + uvicorn, constant answer)"]
     summary = {}
     for workers in (1, 2):
         assess = results[f"hepatorisk /v1/assess ({workers} worker(s))"]
@@ -216,6 +277,9 @@ def _report(results: dict[str, dict]) -> None:
             "assess_vs_peer": assess["concurrent8"]["rps"] / peer,
             "predict_vs_peer": predict["concurrent8"]["rps"] / peer,
             "assess_sequential_p50_ms": assess["sequential"]["p50_ms"],
+            "predict_vs_mlserver": predict["concurrent8"]["rps"] / mlserver,
+            "assess_share_of_floor": assess["concurrent8"]["rps"] / floor["concurrent8"]["rps"],
+            "predict_share_of_floor": predict["concurrent8"]["rps"] / floor["concurrent8"]["rps"],
         }
     batch = results["hepatorisk /v1/assess/batch (1,000 explained)"]["patients_per_s"]
     print(f"\nratios against mlflow models serve ({peer:.0f} requests/s under 8 connections):")
@@ -225,6 +289,13 @@ def _report(results: dict[str, dict]) -> None:
               f"(target x{TARGETS['predict_vs_peer']:.0f}), sequential /v1/assess p50 "
               f"{s['assess_sequential_p50_ms']:.2f} ms "
               f"(target <= {TARGETS['assess_sequential_p50_ms']:.0f} ms)")  # fmt: skip
+    floor_rps, floor_p50 = floor["concurrent8"]["rps"], floor["sequential"]["p50_ms"]
+    print(f"against MLServer ({mlserver:.0f} requests/s) and the framework floor "
+          f"({floor_rps:.0f} requests/s, p50 {floor_p50:.2f} ms):")  # fmt: skip
+    for workers, s in summary.items():
+        print(f"  {workers}: /v1/predict x{s['predict_vs_mlserver']:.2f} MLServer; share of the "
+              f"floor: /v1/assess {s['assess_share_of_floor']:.0%}, "
+              f"/v1/predict {s['predict_share_of_floor']:.0%}")  # fmt: skip
     print(f"  /v1/assess/batch: {batch:,.0f} explained patients/s "
           f"(target >= {TARGETS['batch_patients_per_s']:,.0f})")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
