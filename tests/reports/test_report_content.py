@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import mlflow
 import pytest
@@ -78,6 +79,19 @@ def test_numbers_are_the_runs_metrics(built: Built) -> None:
     for change, row in what_if.items():
         for part in ("n", "model_mean", "true_mean", "naive", "mae", "bias"):
             assert row[part] == logged[f"whatif_{change}_{part}"], (change, part)
+
+
+def test_training_run_records_its_code_version_and_the_report_shows_it(built: Built) -> None:
+    tracking.configure(built.tracking_uri)
+    params = mlflow.MlflowClient().get_run(built.run_id).data.params
+    commit = params["code.git_commit"]
+    assert commit == "unknown" or re.fullmatch(r"[0-9a-f]{40}", commit), commit
+    assert params["code.git_dirty"] in ("true", "false", "unknown")
+    assert "lightgbm " in params["code.libraries"] and "shap " in params["code.libraries"]
+    data = ReportData.read(built.out / "report.json")
+    assert data.meta["code_commit"] == commit
+    html = (built.out / "report.html").read_text()
+    assert commit in html and params["code.libraries"] in html
 
 
 def test_report_is_logged_to_the_models_run(built: Built) -> None:

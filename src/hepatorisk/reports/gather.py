@@ -16,6 +16,7 @@ import pandas as pd
 
 from hepatorisk import __version__
 from hepatorisk.exceptions import DataSourceError
+from hepatorisk.monitoring import change_record
 from hepatorisk.reports import (
     bands,
     calibration,
@@ -77,6 +78,8 @@ def gather_report(
         "training_libraries": run.params.get("code.libraries", "not recorded by this run"),
         "report_libraries": "; ".join(_versions(REPORT_LIBRARIES)),
         "scenario": run.params.get("cohort.scenario", "not recorded"),
+        # what this version's promotion changed, and its acceptance (issue 18)
+        "change_record": change_record.read(run.run_id),
     }
     y = run.predictions["y"].to_numpy(dtype=bool)
     p = run.predictions["p_model"].to_numpy(dtype=float)

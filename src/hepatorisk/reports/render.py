@@ -97,17 +97,6 @@ def _pct(value: Any, digits: int = 1) -> str:
     return "n/a" if value is None else f"{100 * value:.{digits}f}%"
 
 
-def _pci(interval: dict[str, Any] | None, digits: int = 1, scale: float = 100.0) -> str:
-    """A proportion with its interval, in percent (or per 1,000 with ``scale``=1)."""
-    if not interval or interval.get("estimate") is None:
-        return "—"
-    unit = "%" if scale == 100.0 else ""
-    text = f"{scale * interval['estimate']:.{digits}f}{unit}"
-    if interval.get("lo") is not None and interval.get("hi") is not None:
-        text += f" ({scale * interval['lo']:.{digits}f}–{scale * interval['hi']:.{digits}f})"
-    return text
-
-
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("hepatorisk.reports", "templates"),
@@ -116,7 +105,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters |= {"num": _num, "ci": _ci, "pct": _pct, "pci": _pci}
+    env.filters |= {"num": _num, "ci": _ci, "pct": _pct}
     return env
 
 
