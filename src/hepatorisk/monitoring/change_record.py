@@ -26,7 +26,7 @@ from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.monitoring.report import policy_outcome
 
-__all__ = ["CHANGE_RECORD", "PROMOTED_BY_VARIABLE", "band_movements", "build", "store"]
+__all__ = ["CHANGE_RECORD", "PROMOTED_BY_VARIABLE", "band_movements", "build", "read", "store"]
 
 CHANGE_RECORD = "governance/change_record.json"
 #: who promoted, when the operating-system user is not the accountable person
@@ -147,3 +147,17 @@ def store(record: dict[str, Any], run_id: str) -> None:
         path = Path(tmp) / Path(CHANGE_RECORD).name
         path.write_text(json.dumps(record, indent=2, default=str))
         tracking.log_run_files(run_id, [path], str(Path(CHANGE_RECORD).parent))
+
+
+def read(run_id: str | None) -> dict[str, Any] | None:
+    """The change record stored with a version's run, or None (never promoted since records
+    were kept, or not a registered run)."""
+    if not run_id:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = tracking.download_run_artifact(run_id, CHANGE_RECORD, Path(tmp))
+        except DataSourceError:
+            return None
+        record: dict[str, Any] = json.loads(path.read_text())
+    return record
