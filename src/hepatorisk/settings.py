@@ -12,8 +12,17 @@ import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hepatorisk.exceptions import ConfigError
@@ -23,6 +32,7 @@ __all__ = [
     "MIN_TOKEN_LENGTH",
     "TRACKING_URI_VARIABLE",
     "ApiToken",
+    "CdsIssuer",
     "Settings",
     "get_settings",
     "secret_problem",
@@ -83,6 +93,45 @@ class ApiToken(BaseModel):
         return (now or datetime.now(UTC)) >= expires
 
 
+# --- CDS Hooks 2.0 (issue 15): the EHRs allowed to call, and the URLs their cards lead to ---
+def _absolute_url(value: str, what: str, *, loopback_http: bool = False) -> str:
+    """``value`` if it is an absolute https URL (http only for a loopback host when allowed);
+    the message names ``what`` and the rule, never the value."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme == "https" and parts.netloc:
+        return value
+    if parts.scheme == "http" and parts.netloc and loopback_http and loopback:
+        return value
+    allowed = "https (http only on localhost)" if loopback_http else "https"
+    raise ValueError(f"{what} must be an absolute {allowed} URL")
+
+
+class CdsIssuer(BaseModel):
+    """A CDS client allowed to call the hooks with a signed JWT (CDS Hooks 2.0): its ``iss``,
+    its public keys (a JWK Set URL, or the JWK Set itself), and the caller name the audit uses."""
+
+    iss: str = Field(min_length=1, max_length=500)
+    caller: str = Field(min_length=1, max_length=100)
+    jwks_url: str | None = None
+    jwks: dict[str, Any] | None = Field(None, description="an inline JWK Set ({'keys': [...]})")
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _absolute(cls, url: str | None) -> str | None:
+        return None if url is None else _absolute_url(url, "jwks_url", loopback_http=True)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> CdsIssuer:
+        if (self.jwks_url is None) == (self.jwks is None):
+            raise ValueError("give exactly one of jwks_url and jwks")
+        if self.jwks is not None and not isinstance(self.jwks.get("keys"), list):
+            raise ValueError("jwks must be a JWK Set: an object with a 'keys' array")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
@@ -120,7 +169,9 @@ class Settings(BaseSettings):
     )
     top_drivers: int = Field(default=5, ge=1, le=50)
     model_card_url: str | None = Field(
-        None, description="model card / documentation URL of CDS cards; default: this /docs"
+        None,
+        description="absolute URL of the model card / facts page CDS cards link to (refused at "
+        "start-up if not absolute); unset: cards carry no such link",
     )
 
     # --- operations under failure: readiness probe of the audit store, retry hint, /metrics ---
@@ -147,6 +198,56 @@ class Settings(BaseSettings):
     monitoring_retention_weeks: int = Field(
         default=104, ge=1, le=520, description="weeks a monitoring record or outcome is kept"
     )
+
+    # --- CDS Hooks 2.0 / FHIR (issue 15): client JWTs, fhirServer fetches, card links ---
+    cds_hooks_enabled: bool = Field(
+        default=True, description="serve /cds-services (off: 404, and no card URL is needed)"
+    )
+    cds_jwt_issuers: list[CdsIssuer] = Field(
+        default_factory=list,
+        description="CDS clients whose signed JWTs (ES384/RS384) are accepted on the hooks; "
+        "static API tokens stay accepted too",
+    )
+    cds_audience: str | None = Field(
+        None,
+        description="this service's discovery URL as the EHR calls it (the JWT 'aud'), e.g. "
+        "https://cds.example.org/cds-services; required with cds_jwt_issuers",
+    )
+    cds_jti_window_seconds: int = Field(
+        default=600, ge=30, le=86_400, description="a JWT's jti is refused again for this long; "
+        "tokens expiring later than this are refused (their replay could not be detected)"
+    )  # fmt: skip
+    cds_jwt_leeway_seconds: int = Field(default=30, ge=0, le=300, description="clock skew")
+    cds_jwks_cache_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    cds_http_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds for a JWK Set or fhirServer request"
+    )
+    cds_fhir_servers: list[str] = Field(
+        default_factory=list,
+        description="URL prefixes a hook's fhirServer must start with to be queried "
+        "(empty: any https server)",
+    )
+    cds_fhir_server_allow_http: bool = Field(
+        default=False, description="query http:// fhirServers on localhost (tests, development)"
+    )
+    cds_smart_launch_url: str | None = Field(
+        None, description="absolute SMART app launch URL offered as a card link (optional)"
+    )
+
+    @field_validator("model_card_url", "cds_smart_launch_url", "cds_audience")
+    @classmethod
+    def _absolute_links(cls, url: str | None, info: ValidationInfo) -> str | None:
+        """Cards and JWTs are read by the EHR and its users' browsers: a relative URL or one on
+        this host's name as the service sees it would lead nowhere. Refused at start-up."""
+        if url is None:
+            return None
+        return _absolute_url(url, info.field_name or "URL", loopback_http=True)
+
+    @model_validator(mode="after")
+    def _cds_consistent(self) -> Settings:
+        if self.cds_jwt_issuers and not self.cds_audience:
+            raise ValueError("cds_audience is required when cds_jwt_issuers are configured")
+        return self
 
     @field_validator("identifier_salt")
     @classmethod

@@ -135,9 +135,9 @@ def record_bundle(row: dict[str, Any], as_of: date, si_bilirubin: bool = False) 
         _obs("alt", "1742-6", row["alt_u_l"], "U/L", high=row["alt_uln_u_l"]),
         _obs("ast", "1920-8", row["ast_u_l"], "U/L", high=row["ast_uln_u_l"]),
         _obs("alp", "6768-6", row["alp_u_l"], "U/L", high=row["alp_uln_u_l"]),
-        _obs(
+        _obs(  # SI bilirubin is LOINC 14631-6 (substance concentration), not 1975-2
             "tbil",
-            "1975-2",
+            "14631-6" if si_bilirubin else "1975-2",
             row["bilirubin_mg_dl"] * f,
             bili_unit,
             high=row["bilirubin_uln_mg_dl"] * f,

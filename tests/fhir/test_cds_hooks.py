@@ -30,8 +30,10 @@ def _indicator(assessment: dict) -> str:
 def test_discovery_is_open_and_conforms(client):
     r = client.get("/cds-services")
     assert r.status_code == 200
-    [service] = r.json()["services"]
-    assert service["id"] == SERVICE_ID and service["hook"] == "patient-view"
+    services = {s["id"]: s for s in r.json()["services"]}
+    assert {s["hook"] for s in services.values()} == {"patient-view", "order-sign", "order-select"}
+    service = services[SERVICE_ID]
+    assert service["hook"] == "patient-view"
     assert service["title"] and service["description"]
     assert {"patient", "liverLabs", "medications", "conditions"} <= set(service["prefetch"])
     assert all("{{context.patientId}}" in t for t in service["prefetch"].values())
@@ -125,23 +127,25 @@ def test_indicator_follows_bands_and_stopping_rules(client, labs):
 @pytest.mark.parametrize(
     "broken",
     [
-        None,
         {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]},
         "drop",
     ],
 )
-def test_insufficient_prefetch_with_a_fhir_server_is_412(client, settings, broken):
+def test_unreadable_required_data_with_a_fhir_server_is_412(client, settings, fhir_server, broken):
+    """liverLabs neither prefetched nor readable from the fhirServer (it answers 500): 412,
+    naming the key and the reason, quoting neither the server's URL nor its answer."""
     hook = example("cds_hooks_patient_view.json")
     hook |= {
-        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirServer": f"{fhir_server.base}/fhir",
         "fhirAuthorization": {
-            "access_token": "x",
+            "access_token": "secret-access-token-x",
             "token_type": "Bearer",
             "expires_in": 300,
             "scope": "patient/*.read",
             "subject": "hepatorisk",
         },
     }
+    fhir_server.answer("/fhir/Observation", {"resourceType": "OperationOutcome"}, status=500)
     if broken == "drop":
         del hook["prefetch"]["liverLabs"]
     else:
@@ -149,7 +153,11 @@ def test_insufficient_prefetch_with_a_fhir_server_is_412(client, settings, broke
     r = client.post(HOOK, json=hook, headers=AUTH)
     assert r.status_code == 412, r.text
     assert r.json()["resourceType"] == "OperationOutcome"
-    assert "liverLabs" in r.json()["issue"][0]["diagnostics"]
+    assert r.json()["id"] == r.headers["x-request-id"]
+    diagnostics = r.json()["issue"][0]["diagnostics"]
+    assert "liverLabs" in diagnostics and "HTTP 500" in diagnostics
+    assert fhir_server.base not in r.text and "secret-access-token" not in r.text
+    assert fhir_server.requests[0][1] == "Bearer secret-access-token-x"
     log = AuditLog(settings.audit_db_url)
     assert log.rows() == []  # nothing was assessed
     log.close()

@@ -44,16 +44,16 @@ def test_bilirubin_umol_l_is_converted_by_the_service():
 def test_reference_range_in_another_unit_and_si_units_are_converted():
     raw = example("fhir_bundle_kratom_patient.json")
     tbil = _entry(raw, "tbil-3")
-    tbil["referenceRange"][0]["high"] = {
-        "value": 1.2,
-        "code": "mg/dL",
+    tbil["referenceRange"][0]["high"] = {  # UCUM: 1 mmol/L = 1000 umol/L
+        "value": 0.0205,
+        "code": "mmol/L",
         "system": "http://unitsofmeasure.org",
     }
     alt = _entry(raw, "alt-3")
     alt["valueQuantity"] |= {"value": 2.0, "code": "ukat/L", "unit": "ukat/L"}
     alt["referenceRange"][0]["high"] |= {"value": 0.5, "code": "ukat/L", "unit": "ukat/L"}
     m = map_bundle(raw, as_of=AS_OF)
-    assert m.request.labs.bilirubin.uln == pytest.approx(1.2 * 17.1)  # into the value's unit
+    assert m.request.labs.bilirubin.uln == pytest.approx(20.5)  # into the value's unit
     assert (m.request.labs.alt.value, m.request.labs.alt.uln) == (120.0, 30.0)  # 1 ukat/L = 60 U/L
     assert m.request.labs.albumin.value == pytest.approx(4.1)  # 41 g/L
 

@@ -8,7 +8,9 @@ uuid is the audited request id, so feedback joins the assessment it is about.
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -16,36 +18,83 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from hepatorisk.assessment.results import DISCLAIMER, Assessment
 from hepatorisk.clinical.monitoring import Policy
-from hepatorisk.fhir.cds_hooks import Action, Card, Coding, Source, Suggestion
+from hepatorisk.fhir.cds_hooks import Action, Card, CdsRequest, Coding, Link, Source, Suggestion
 from hepatorisk.fhir.codes import LOINC
 from hepatorisk.fhir.inbound import MappedBundle
+from hepatorisk.fhir.narrative import narrative
 from hepatorisk.fhir.outbound import driver_texts, flags_text
+from hepatorisk.fhir.terminology import concept
+from hepatorisk.settings import Settings
 
 __all__ = [
+    "NALTREXONE_WARNING",
     "OVERRIDE_REASONS",
     "PANEL_LOINC",
+    "OrderedMoud",
     "assessment_card",
-    "labs_needed_card",
+    "card_links",
+    "card_source",
+    "data_needed_card",
+    "models_label",
     "monitoring_due",
+    "order_panel",
 ]
 
 # LOINC 24325-3 "Hepatic function 2000 panel - Serum or Plasma": hl7.org/fhir/dstu2
 # valueset-diagnostic-requests.html.
 PANEL_LOINC = "24325-3"
-TOPIC = Coding(
-    system="urn:hepatorisk:topic",
-    code="liver-safety",
-    display="Kratom liver safety during OUD treatment",
+PANEL_DISPLAY = "Hepatic function 2000 panel - Serum or Plasma"
+# Naltrexone is an opioid antagonist; kratom's alkaloids (mitragynine, 7-hydroxymitragynine)
+# act on the mu-opioid receptor (clinical-facts.md §1-3): the issue's clinical requirement.
+NALTREXONE_WARNING = (
+    "**Naltrexone and kratom**: naltrexone blocks kratom's opioid effect, and in a patient "
+    "physically dependent on kratom a dose soon after recent kratom use can precipitate opioid "
+    "withdrawal. Ask when kratom was last taken and manage as for other opioids before "
+    "starting naltrexone."
 )
+TOPIC = Coding(**concept("liver-safety"))
 OVERRIDE_REASONS = [
-    Coding(system="urn:hepatorisk:override-reason", code=c, display=d)
-    for c, d in (
-        ("already-ordered", "Liver tests already ordered or scheduled"),
-        ("not-relevant", "Not relevant to this patient now"),
-        ("patient-declined", "Patient declined"),
-        ("clinical-judgement", "Clinical judgement differs"),
-    )
+    Coding(**concept(c))
+    for c in ("already-ordered", "not-relevant", "patient-declined", "clinical-judgement")
 ]
+
+
+def card_source(settings: Settings, label: str = "hepatorisk") -> Source:
+    """The card's source: its url is the configured model card / facts page (absolute, checked
+    at start-up), never this host's /docs, which the EHR user's browser may not reach."""
+    return Source(label=label, url=settings.model_card_url, topic=TOPIC)
+
+
+def card_links(settings: Settings, body: CdsRequest) -> list[Link]:
+    """The model card / facts page and, when configured, the SMART app launch."""
+    links = []
+    if settings.model_card_url:
+        links.append(
+            Link(
+                label="hepatorisk model card and facts (what the risks mean, their limits)",
+                url=settings.model_card_url,
+                type="absolute",
+            )
+        )
+    if settings.cds_smart_launch_url:
+        links.append(
+            Link(
+                label="Open hepatorisk (SMART app)",
+                url=settings.cds_smart_launch_url,
+                type="smart",
+                appContext=json.dumps({"hook": body.hook, "hookInstance": str(body.hookInstance)}),
+            )
+        )
+    return links
+
+
+@dataclass(frozen=True)
+class OrderedMoud:
+    """The MOUD an order-sign/order-select hook is about: the model's arm and the drug's name."""
+
+    arm: str  # buprenorphine | methadone | xr_naltrexone
+    drug: str  # as the clinician reads it
+    reference: str | None  # MedicationRequest/<id> in draftOrders
 
 
 def card_uuid(request_id: str) -> uuid.UUID:
@@ -67,7 +116,8 @@ def assessment_card(
     *,
     request_id: str,
     policy: Policy,
-    source_url: str,
+    source: Source,
+    links: list[Link] | None = None,
     now: datetime | None = None,
 ) -> Card:
     now = now or datetime.now(UTC)
@@ -91,40 +141,64 @@ def assessment_card(
         summary=summary[:139],
         detail=_detail(a, mapped, due),
         indicator=indicator,
-        source=Source(
-            label=f"hepatorisk ({liver.model.name} {liver.model.version}, "
-            f"{relapse.model.name} {relapse.model.version})",
-            url=source_url,
-            topic=TOPIC,
-        ),
-        suggestions=[_order_panel(cid, mapped)] if due else None,
+        source=source.model_copy(update={"label": models_label(a)}),
+        suggestions=[order_panel(cid, mapped)] if due else None,
         selectionBehavior="at-most-one" if due else None,
         overrideReasons=OVERRIDE_REASONS,
+        links=links or None,
     )
 
 
-def labs_needed_card(mapped: MappedBundle, source_url: str) -> Card:
-    """No assessment possible: the liver tests it needs are missing; suggest ordering them."""
-    missing = ", ".join(x.upper() for x in mapped.missing_labs) or "liver tests"
+def models_label(a: Assessment) -> str:
+    return "hepatorisk (" + ", ".join(f"{r.model.name} {r.model.version}" for r in a.risks) + ")"
+
+
+def data_needed_card(
+    mapped: MappedBundle,
+    source: Source,
+    links: list[Link] | None = None,
+    *,
+    order: OrderedMoud | None = None,
+    patient: bool = False,
+    subject: str | None = None,
+) -> Card:
+    """No assessment possible: the data it needs is missing (no Patient, or no usable liver
+    tests); suggest the liver panel. At an MOUD order, say so (and naltrexone's warning)."""
+    missing = ", ".join(x.upper() for x in mapped.missing_labs) or "ALT, ALP, BILIRUBIN"
+    need = f"the patient's birth date and sex and {missing}" if patient else f"recent {missing}"
     cid = uuid.uuid4()
+    lead = f"{order.drug.capitalize()} ordered: liver" if order else "Liver"
+    detail = (
+        "hepatorisk assesses kratom liver-injury and relapse risk from the patient's age and "
+        f"sex and ALT, ALP and total bilirubin; not available: {need}."
+    )
+    if order is not None:
+        detail += (
+            f"\n\nA baseline liver panel before starting {order.drug} lets later results be "
+            "read against it. Kratom use is not known to hepatorisk here: ask about it."
+        )
+        if order.arm == "xr_naltrexone":
+            detail += "\n\n" + NALTREXONE_WARNING
     return Card(
         uuid=cid,
-        summary=f"Liver-risk assessment needs recent {missing}"[:139],
-        detail=(
-            "hepatorisk assesses kratom liver-injury and relapse risk from ALT, ALP and total "
-            f"bilirubin; none usable was found for: {missing}.\n\n{DISCLAIMER}"
-        ),
-        indicator="info",
-        source=Source(label="hepatorisk", url=source_url, topic=TOPIC),
-        suggestions=[_order_panel(cid, mapped)],
+        summary=f"{lead}-risk assessment needs {need}"[:139],
+        detail=f"{detail}\n\n{DISCLAIMER}",
+        indicator="warning" if order and order.arm == "xr_naltrexone" else "info",
+        source=source,
+        suggestions=[order_panel(cid, mapped, subject=subject or mapped.patient_reference)],
         selectionBehavior="at-most-one",
         overrideReasons=OVERRIDE_REASONS,
+        links=links or None,
     )
 
 
-def _order_panel(cid: uuid.UUID, mapped: MappedBundle) -> Suggestion:
+def order_panel(cid: uuid.UUID, mapped: MappedBundle, subject: str | None = None) -> Suggestion:
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
+        "text": narrative(
+            f"Proposed: {PANEL_DISPLAY} (LOINC {PANEL_LOINC}), for liver-test "
+            "monitoring during kratom use."
+        ),
         "status": "draft",
         "intent": "proposal",
         "category": [
@@ -143,11 +217,11 @@ def _order_panel(cid: uuid.UUID, mapped: MappedBundle) -> Suggestion:
                 {
                     "system": LOINC,
                     "code": PANEL_LOINC,
-                    "display": "Hepatic function 2000 panel - Serum or Plasma",
+                    "display": PANEL_DISPLAY,
                 }
             ]
         },
-        "subject": {"reference": mapped.patient_reference},
+        "subject": {"reference": subject or mapped.patient_reference},
         "reasonCode": [{"text": "Liver-test monitoring during kratom use (hepatorisk)"}],
     }
     ServiceRequest.model_validate(resource)  # R4 conformance of what the EHR will create

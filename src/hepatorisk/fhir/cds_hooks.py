@@ -9,6 +9,7 @@ suggestions need ``selectionBehavior``; feedback is ``accepted`` or ``overridden
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -18,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hepatorisk.fhir.codes import AUDIT_C_LOINC, BMI_LOINC, HBSAG_LOINC, HCV_AB_LOINC, LABS, LOINC
 
 __all__ = [
+    "FHIR_ID",
+    "HOOKS",
+    "ORDER_SELECT_ID",
+    "ORDER_SIGN_ID",
+    "PREFETCH",
+    "REQUIRED_PREFETCH",
     "SERVICE_ID",
+    "SERVICE_IDS",
     "Card",
     "CdsRequest",
     "CdsResponse",
@@ -27,7 +35,12 @@ __all__ = [
     "discovery",
 ]
 
-SERVICE_ID = "hepatorisk-liver-safety"
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # R4 id datatype
+SERVICE_ID = "hepatorisk-liver-safety"  # patient-view
+ORDER_SIGN_ID = "hepatorisk-moud-order-sign"
+ORDER_SELECT_ID = "hepatorisk-moud-order-select"
+HOOKS = {SERVICE_ID: "patient-view", ORDER_SIGN_ID: "order-sign", ORDER_SELECT_ID: "order-select"}
+SERVICE_IDS = tuple(HOOKS)
 _LAB_CODES = ",".join(f"{LOINC}|{code}" for code in LABS)
 _RISK_CODES = ",".join(
     f"{LOINC}|{c}" for c in (BMI_LOINC, AUDIT_C_LOINC, HCV_AB_LOINC, HBSAG_LOINC)
@@ -37,9 +50,17 @@ PREFETCH = {
     "liverLabs": f"Observation?patient={{{{context.patientId}}}}&code={_LAB_CODES}&_sort=-date",
     "riskFactors": f"Observation?patient={{{{context.patientId}}}}&code={_RISK_CODES}",
     "medications": "MedicationStatement?patient={{context.patientId}}",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
 }
 REQUIRED_PREFETCH = ("patient", "liverLabs")
+_USAGE = (
+    "A CDS Hooks 2.0 client JWT (ES384/RS384) from an issuer configured in "
+    "HEPATORISK_CDS_JWT_ISSUERS, or a hepatorisk API token. Prefetch keys that are absent are "
+    "read from fhirServer with fhirAuthorization; without a fhirServer, a missing 'patient' or "
+    "'liverLabs' key is a 412. A null key or an empty searchset means 'no data'."
+)
+_MOUD_WORDS = "buprenorphine, methadone or naltrexone"
 
 
 class _Wire(BaseModel):
@@ -73,18 +94,40 @@ def discovery() -> DiscoveryResponse:
                     "order a hepatic function panel when one is due. Decision support only."
                 ),
                 prefetch=PREFETCH,
-                usageRequirements=(
-                    "Bearer token (hepatorisk API token) on the hook and feedback calls; "
-                    "prefetch 'patient' and 'liverLabs' are required (else 412 when a "
-                    "fhirServer is given)."
+                usageRequirements=_USAGE,
+            ),
+            CdsService(
+                hook="order-sign",
+                id=ORDER_SIGN_ID,
+                title="hepatorisk: starting MOUD in a patient who uses kratom",
+                description=(
+                    f"When an order for {_MOUD_WORDS} is signed for a patient who uses kratom "
+                    "(or whose use is unknown): the liver risk, the relapse risk under that "
+                    "medication, the liver-test plan, an order for a baseline liver panel when "
+                    "none is recent, and under naltrexone the warning that it blocks kratom's "
+                    "opioid effect and can precipitate withdrawal. Decision support only."
                 ),
-            )
+                prefetch=PREFETCH,
+                usageRequirements=_USAGE,
+            ),
+            CdsService(
+                hook="order-select",
+                id=ORDER_SELECT_ID,
+                title="hepatorisk: choosing MOUD for a patient who uses kratom",
+                description=(
+                    f"When {_MOUD_WORDS} is selected for a patient who uses kratom (or whose "
+                    "use is unknown): the same card as at signing, while the order can still "
+                    "be changed. Decision support only."
+                ),
+                prefetch=PREFETCH,
+                usageRequirements=_USAGE,
+            ),
         ]
     )
 
 
 class CdsRequest(_Wire):
-    hook: Literal["patient-view"]
+    hook: Literal["patient-view", "order-sign", "order-select"]
     hookInstance: UUID
     fhirServer: str | None = None
     fhirAuthorization: dict[str, Any] | None = None
@@ -95,9 +138,27 @@ class CdsRequest(_Wire):
     def _invariants(self) -> CdsRequest:
         if self.fhirAuthorization is not None and not self.fhirServer:
             raise ValueError("fhirAuthorization requires fhirServer (cds-r-1)")
-        if not isinstance(self.context.get("patientId"), str):
-            raise ValueError("context.patientId (string) is required for patient-view")
+        pid = self.context.get("patientId")
+        if not isinstance(pid, str) or not FHIR_ID.fullmatch(pid):
+            raise ValueError(
+                "context.patientId is required: a FHIR id (1-64 letters, digits, '-' or '.')"
+            )
+        if self.hook in ("order-sign", "order-select"):
+            draft = self.context.get("draftOrders")
+            if not isinstance(draft, dict) or draft.get("resourceType") != "Bundle":
+                raise ValueError(f"context.draftOrders (a Bundle) is required for {self.hook}")
+        if self.hook == "order-select" and not isinstance(self.context.get("selections"), list):
+            raise ValueError("context.selections (an array) is required for order-select")
         return self
+
+    @property
+    def patient_id(self) -> str:
+        return str(self.context["patientId"])
+
+    @property
+    def access_token(self) -> str | None:
+        token = (self.fhirAuthorization or {}).get("access_token")
+        return token if isinstance(token, str) and token else None
 
 
 class Coding(_Wire):
@@ -130,6 +191,7 @@ class Link(_Wire):
     label: str
     url: str
     type: Literal["absolute", "smart"]
+    appContext: str | None = None
 
 
 class Card(_Wire):

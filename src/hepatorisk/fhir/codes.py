@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hepatorisk.clinical.units import BILIRUBIN_UMOL_L_PER_MG_DL
+from hepatorisk.fhir.ucum import Dimension, convert_factor, parse
 
 __all__ = [
+    "BMI_LOINC",
     "CONDITIONS",
     "DRUG_CLASSES",
     "ICD10",
@@ -37,63 +38,74 @@ ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
 
 @dataclass(frozen=True)
 class LabCode:
-    """One LOINC lab: its AssessRequest name, canonical unit, accepted UCUM units -> factor."""
+    """One LOINC lab: its AssessRequest name, official display, unit, and LOINC property."""
 
     name: str
     loinc: str
-    display: str
-    unit: str  # the AssessRequest's unit
-    units: dict[str, float]  # UCUM code (or common text) -> factor to ``unit``
+    display: str  # LOINC long common name
+    unit: str  # the AssessRequest's unit (a UCUM code, or one of the service's spellings)
+    ucum: str  # ``unit`` as a UCUM code
+    prop: Dimension  # LOINC property as a UCUM dimension: what units may carry the value
     limit: str  # "uln" (referenceRange.high) or "lln" (referenceRange.low)
 
+    def factor(self, unit: str) -> float | None:
+        """x [unit] * factor = y [self.ucum] when ``unit`` is a UCUM unit of this property."""
+        code = TEXT_UNITS.get(unit, unit)
+        if self.prop == CATALYTIC:  # the "international unit" of enzyme activity is U
+            code = code.replace("[IU]", "U")
+        q = parse(code)
+        if q is None or q.dim != self.prop:
+            return None
+        return convert_factor(code, self.ucum)
 
-_ENZYME = {"U/L": 1.0, "[IU]/L": 1.0, "IU/L": 1.0, "ukat/L": 60.0}  # 1 ukat = 60 umol/min = 60 U
+
+# LOINC properties (https://loinc.org/kb/users-guide/major-parts-of-a-loinc-term/) as UCUM
+# dimensions (g, m, s, mol): CCnc catalytic, MCnc mass, SCnc substance, NCnc number
+# concentration; INR is a ratio.
+CATALYTIC: Dimension = (0, -3, -1, 1)
+MASS_CONC: Dimension = (1, -3, 0, 0)
+SUBSTANCE_CONC: Dimension = (0, -3, 0, 1)
+NUMBER_CONC: Dimension = (0, -3, 0, 0)
+RATIO: Dimension = (0, 0, 0, 0)
+# human-readable ``unit`` texts sent without a UCUM code, as the UCUM code they stand for; the
+# "international unit" of enzyme activity ([IU] in UCUM is the WHO arbitrary unit) is the enzyme
+# unit U by clinical-chemistry convention, for catalytic-concentration labs only
+TEXT_UNITS = {"IU/L": "[IU]/L", "K/uL": "10*3/uL", "10^9/L": "10*9/L", "x10^9/L": "10*9/L",
+              "": "1"}  # fmt: skip
 
 # LOINC codes: clinical-facts.md §2 (ALT, AST, ALP, bilirubin, GGT, albumin, INR, platelets:
 # build.fhir.org cqframework ALT value set, hl7-eu lab-test-name value set, US Core STU7
-# platelets example, PACIO INR example). The unit factors are SI definitions (1 kat = 1 mol/s;
-# 1 mg/dL bilirubin = 17.1 umol/L, clinical/units.py; 10*3/uL = 10*9/L).
+# platelets example, PACIO INR example); 14631-6 is total bilirubin's substance-concentration
+# (SI, umol/L) code beside the mass-concentration 1975-2. Displays are LOINC long common names.
+# Units are converted by UCUM (``ucum.py``); bilirubin umol/L <-> mg/dL only by the service's
+# molar factor (clinical/units.py), so each code keeps its own unit.
 LABS: dict[str, LabCode] = {
     lab.loinc: lab
     for lab in (
-        LabCode("alt", "1742-6", "ALT [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
-        LabCode("ast", "1920-8", "AST [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
-        LabCode("alp", "6768-6", "ALP [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
-        LabCode("ggt", "2324-2", "GGT [U/L] in Serum or Plasma", "U/L", _ENZYME, "uln"),
-        LabCode(
-            "bilirubin",
-            "1975-2",
-            "Bilirubin.total [Mass/volume] in Serum or Plasma",
-            "mg/dL",
-            {"mg/dL": 1.0, "umol/L": 1 / BILIRUBIN_UMOL_L_PER_MG_DL},  # the service's factor
-            "uln",
-        ),
-        LabCode(
-            "albumin",
-            "1751-7",
-            "Albumin [Mass/volume] in Serum or Plasma",
-            "g/dL",
-            {"g/dL": 1.0, "g/L": 0.1},
-            "lln",
-        ),
-        LabCode(
-            "inr",
-            "6301-6",
-            "INR in Platelet poor plasma",
-            "1",
-            {"{INR}": 1.0, "1": 1.0, "{ratio}": 1.0, "{Ratio}": 1.0, "": 1.0},
-            "uln",
-        ),
-        LabCode(
-            "platelets",
-            "777-3",
-            "Platelets [#/volume] in Blood",
-            "10^9/L",
-            {"10*9/L": 1.0, "10*3/uL": 1.0, "10^9/L": 1.0, "/nL": 1.0, "K/uL": 1.0},
-            "lln",
-        ),
+        LabCode("alt", "1742-6",
+                "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+                "U/L", "U/L", CATALYTIC, "uln"),
+        LabCode("ast", "1920-8",
+                "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+                "U/L", "U/L", CATALYTIC, "uln"),
+        LabCode("alp", "6768-6",
+                "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma",
+                "U/L", "U/L", CATALYTIC, "uln"),
+        LabCode("ggt", "2324-2",
+                "Gamma glutamyl transferase [Enzymatic activity/volume] in Serum or Plasma",
+                "U/L", "U/L", CATALYTIC, "uln"),
+        LabCode("bilirubin", "1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma",
+                "mg/dL", "mg/dL", MASS_CONC, "uln"),
+        LabCode("bilirubin", "14631-6", "Bilirubin.total [Moles/volume] in Serum or Plasma",
+                "umol/L", "umol/L", SUBSTANCE_CONC, "uln"),
+        LabCode("albumin", "1751-7", "Albumin [Mass/volume] in Serum or Plasma",
+                "g/dL", "g/dL", MASS_CONC, "lln"),
+        LabCode("inr", "6301-6", "INR in Platelet poor plasma by Coagulation assay",
+                "1", "1", RATIO, "uln"),
+        LabCode("platelets", "777-3", "Platelets [#/volume] in Blood by Automated count",
+                "10^9/L", "10*9/L", NUMBER_CONC, "lln"),
     )
-}
+}  # fmt: skip
 
 # Other observations the model reads. Sources: BMI, hl7.org/fhir ValueSet observation-vitalsign-bmi;
 # AUDIT-C, US Core Observation-AUDIT-C-item-example-75626-2; HCV Ab, CH EKM (build.fhir.org/ig/

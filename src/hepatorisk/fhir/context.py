@@ -7,7 +7,7 @@ with a clinical-drug RxCUI still matches. Whatever matches nothing is reported, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hepatorisk.fhir.codes import (
@@ -30,10 +30,19 @@ from hepatorisk.fhir.codes import (
 )
 from hepatorisk.fhir.issues import Issues
 from hepatorisk.fhir.resources import Entry, codings, parse_instant, text_of
+from hepatorisk.fhir.ucum import convert_factor
 
-__all__ = ["ClinicalContext", "read_condition", "read_medication", "read_other_observation"]
+__all__ = [
+    "MOUD",
+    "ClinicalContext",
+    "moud_arm",
+    "read_condition",
+    "read_medication",
+    "read_other_observation",
+]
 
-CURRENT_MEDS = {"active", "intended", "on-hold"}
+CURRENT_MEDS = {"active", "intended", "on-hold"}  # MedicationStatement.status
+CURRENT_REQUESTS = {"active", "on-hold"}  # MedicationRequest.status
 MOUD = {"buprenorphine": "buprenorphine", "methadone": "methadone", "naltrexone": "xr_naltrexone"}
 
 
@@ -55,16 +64,29 @@ class ClinicalContext:
 def read_medication(
     entry: Entry, ctx: ClinicalContext, media: dict[str, Entry], issues: Issues
 ) -> None:
-    """One MedicationStatement into ``ctx`` (kratom, MOUD, co-medication flags)."""
+    """One MedicationStatement or MedicationRequest into ``ctx`` (kratom, MOUD, co-medication
+    flags). A request counts when ``active`` (or on hold) and not ended; a self-reported one
+    (``reportedBoolean``/``reportedReference``, e.g. a supplement) counts like any other."""
     r = entry.resource
     ctx.medication_list = True
-    if r.get("status") not in CURRENT_MEDS:
+    request = entry.type == "MedicationRequest"
+    current = CURRENT_REQUESTS if request else CURRENT_MEDS
+    if r.get("status") not in current:
         issues.add(
             "information",
             "informational",
-            f"status is not one of {', '.join(sorted(CURRENT_MEDS))}: "
+            f"status is not one of {', '.join(sorted(current))}: "
             "not a current medication; not used",
             entry.at("status"),
+        )
+        return
+    ended = _ended(r, request)
+    if ended is not None:
+        issues.add(
+            "information",
+            "informational",
+            "the medication's period ended before today: not a current medication; not used",
+            entry.at(ended),
         )
         return
     concept = r.get("medicationCodeableConcept")
@@ -82,11 +104,10 @@ def read_medication(
         concept = med.resource.get("code")
     words = text_of(concept)
     rxcuis = {str(c.get("code")) for c in codings(concept) if c.get("system") == RXNORM}
-    when = parse_instant(r.get("effectiveDateTime")) or parse_instant(
-        (r.get("effectivePeriod") or {}).get("start") or r.get("dateAsserted")
-    )
+    when = _started(r, request)
+    dosage_element = "dosageInstruction" if request else "dosage"
     if any(w in words for w in KRATOM_WORDS):
-        _kratom(entry, words, ctx, issues)
+        _kratom(entry, words, r.get(dosage_element) or [], dosage_element, ctx, issues)
         return
     matched = [
         d.name for d in DRUG_CLASSES if rxcuis & d.rxcuis or any(w in words for w in d.words)
@@ -118,7 +139,53 @@ def read_medication(
             ctx.sources.setdefault(f"medications.{name}", entry.at("medication[x]"))
 
 
-def _kratom(entry: Entry, words: str, ctx: ClinicalContext, issues: Issues) -> None:
+def moud_arm(concept: dict[str, Any] | None) -> str | None:
+    """The model's MOUD arm a medication concept names (buprenorphine, methadone, naltrexone)."""
+    words = text_of(concept)
+    rxcuis = {str(c.get("code")) for c in codings(concept) if c.get("system") == RXNORM}
+    for d in DRUG_CLASSES:
+        if d.name in MOUD and (rxcuis & d.rxcuis or any(w in words for w in d.words)):
+            return MOUD[d.name]
+    return None
+
+
+def _started(r: dict[str, Any], request: bool) -> datetime | None:
+    if request:
+        return parse_instant(r.get("authoredOn")) or parse_instant(
+            ((r.get("dispenseRequest") or {}).get("validityPeriod") or {}).get("start")
+        )
+    return parse_instant(r.get("effectiveDateTime")) or parse_instant(
+        (r.get("effectivePeriod") or {}).get("start") or r.get("dateAsserted")
+    )
+
+
+def _ended(r: dict[str, Any], request: bool) -> str | None:
+    """The element whose period ended before now (the medication is no longer taken), if any."""
+    now = datetime.now(UTC)
+    periods = (
+        [("dispenseRequest.validityPeriod",
+          (r.get("dispenseRequest") or {}).get("validityPeriod"))]
+        + [(f"dosageInstruction[{i}].timing.repeat.boundsPeriod",
+            ((d.get("timing") or {}).get("repeat") or {}).get("boundsPeriod"))
+           for i, d in enumerate(r.get("dosageInstruction") or [])]
+        if request
+        else [("effectivePeriod", r.get("effectivePeriod"))]
+    )  # fmt: skip
+    for element, period in periods:
+        end = parse_instant((period or {}).get("end"))
+        if end is not None and end < now:
+            return element
+    return None
+
+
+def _kratom(
+    entry: Entry,
+    words: str,
+    dosages: list[dict[str, Any]],
+    element: str,
+    ctx: ClinicalContext,
+    issues: Issues,
+) -> None:
     product = next((p for p, ws in KRATOM_PRODUCTS if any(w in words for w in ws)), None)
     if product is None:
         product = "leaf_powder"
@@ -128,17 +195,18 @@ def _kratom(entry: Entry, words: str, ctx: ClinicalContext, issues: Issues) -> N
             "kratom product form not stated (powder, extract, tablet); assessed as leaf powder",
             entry.at("medication[x]"),
         )
-    dose = _daily_grams(entry.resource.get("dosage") or [])
+    dose = _daily_grams(dosages)
     if dose is None:
+        # unknown, not zero: a kratom user whose dose is unknown is assessed as a user, the
+        # models averaging the risk over the plausible doses (modeling.unknowns)
         issues.add(
-            "error",
-            "required",
-            "kratom daily dose not computable: give dosage[0]."
-            "doseAndRate[0].doseQuantity in g or mg (UCUM) with timing.repeat frequency "
-            "and period, or a dose in g/d",
-            entry.at("dosage"),
+            "warning",
+            "incomplete",
+            f"kratom daily dose unknown (no {element}[0].doseAndRate[0].doseQuantity in g or mg "
+            "with timing.repeat frequency and period, nor a dose in g/d): assessed as a kratom "
+            "user with an unknown dose, the risk averaged over the plausible doses",
+            entry.at(element),
         )
-        return
     if ctx.kratom is not None:
         issues.add(
             "warning",
@@ -146,25 +214,28 @@ def _kratom(entry: Entry, words: str, ctx: ClinicalContext, issues: Issues) -> N
             "more than one kratom statement; the doses are added",
             entry.path,
         )
-        dose += ctx.kratom["dose_g_day"]
-    ctx.kratom = {"product": product, "dose_g_day": round(dose, 6)}
-    ctx.sources["kratom"] = entry.at("dosage")
+        previous = ctx.kratom["dose_g_day"]
+        dose = None if dose is None or previous is None else dose + previous
+    ctx.kratom = {"product": product, "dose_g_day": None if dose is None else round(dose, 6)}
+    ctx.sources["kratom"] = entry.at(element)
 
 
 def _daily_grams(dosages: list[dict[str, Any]]) -> float | None:
-    """g/day from doseQuantity (g, mg or g/d) times the timing's frequency per day."""
+    """g/day from doseQuantity (a UCUM mass, e.g. g or mg, times the timing's frequency per
+    day; or a mass per time, e.g. g/d); None when no dosage says it."""
     for d in dosages:
         for dr in d.get("doseAndRate") or []:
             q = dr.get("doseQuantity") or {}
             unit, value = q.get("code") or q.get("unit"), q.get("value")
-            if value is None:
+            if not isinstance(value, int | float) or not isinstance(unit, str):
                 continue
-            if unit in ("g/d", "g/day"):
-                return float(value)
-            grams = {"g": 1.0, "mg": 0.001}.get(str(unit))
-            per_day = _per_day((d.get("timing") or {}).get("repeat") or {})
-            if grams is not None and per_day is not None:
-                return float(value) * grams * per_day
+            per_day = convert_factor(unit, "g/d")
+            if per_day is not None:
+                return float(value) * per_day
+            grams = convert_factor(unit, "g")
+            times = _per_day((d.get("timing") or {}).get("repeat") or {})
+            if grams is not None and times is not None:
+                return float(value) * grams * times
     return None
 
 

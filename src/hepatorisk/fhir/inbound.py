@@ -9,6 +9,7 @@ FHIR resource and element the value came from.
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,7 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hepatorisk.assessment.request import AssessRequest
+from hepatorisk.assessment.request import AssessRequest, Kratom
+from hepatorisk.assessment.request import Product as Product
+from hepatorisk.clinical.monitoring import KratomExposure
 from hepatorisk.fhir.context import (
     ClinicalContext,
     read_condition,
@@ -31,6 +34,7 @@ __all__ = ["REQUIRED_LABS", "MappedBundle", "map_bundle"]
 
 log = logging.getLogger(__name__)
 REQUIRED_LABS = ("alt", "alp", "bilirubin")  # the guideline rules read them (schemas.Labs)
+MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest")
 IGNORED_TYPES = {"Practitioner", "PractitionerRole", "Organization", "Encounter", "Provenance"}
 
 
@@ -44,11 +48,34 @@ class MappedBundle:
     latest: dict[str, LabPoint] = field(default_factory=dict)
     series: dict[str, list[LabPoint]] = field(default_factory=dict)
     missing_labs: list[str] = field(default_factory=list)
+    entries: dict[str, Entry] = field(default_factory=dict)  # every resource read, by path
+    sources: dict[str, str] = field(default_factory=dict)  # AssessRequest field -> FHIRPath
 
     @property
     def basis(self) -> list[str]:
         """References of the Observations the assessment used (the latest of each code)."""
         return [p.reference for p in self.latest.values()]
+
+    @property
+    def patient_entry(self) -> Entry | None:
+        return next((e for e in self.entries.values() if e.type == "Patient"), None)
+
+    def used(self, *fields: str) -> list[Entry]:
+        """The resources the AssessRequest fields (or field prefixes) ``fields`` came from."""
+        out: list[Entry] = []
+        for name, where in self.sources.items():
+            if not any(name == f or name.startswith(f"{f}.") for f in fields):
+                continue
+            entry = self.entries.get(_resource_path(where))
+            if entry is not None and entry not in out:
+                out.append(entry)
+        return out
+
+
+def _resource_path(where: str) -> str:
+    """``Bundle.entry[3].resource.dosage`` -> ``Bundle.entry[3].resource``."""
+    head, sep, _ = where.partition(".resource")
+    return head + sep
 
 
 def map_bundle(raw: Any, as_of: date | None = None) -> MappedBundle:
@@ -74,7 +101,7 @@ def map_bundle(raw: Any, as_of: date | None = None) -> MappedBundle:
 def _map(raw: Any, as_of: date | None) -> MappedBundle:
     issues = Issues()
     entries = parse_bundle(raw, issues)
-    out = MappedBundle(None, issues)
+    out = MappedBundle(None, issues, entries={e.path: e for e in entries})
     if issues.errors:
         return out
     by_type: dict[str, list[Entry]] = defaultdict(list)
@@ -88,12 +115,13 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
     ctx = ClinicalContext()
     _observations(by_type.get("Observation", []), refs, patient["sex"], ctx, out)
     media = {e.reference: e for e in by_type.get("Medication", [])}
-    for e in by_type.get("MedicationStatement", []):
-        read_medication(e, ctx, media, issues)
+    for kind in MEDICATION_TYPES:
+        for e in by_type.get(kind, []):
+            read_medication(e, ctx, media, issues)
     for e in by_type.get("Condition", []):
         read_condition(e, ctx, issues)
     for kind, items in by_type.items():
-        if kind not in {"Patient", "Observation", "MedicationStatement", "Condition", "Medication"}:
+        if kind not in {"Patient", "Observation", *MEDICATION_TYPES, "Condition", "Medication"}:
             severity: Severity = "information" if kind in IGNORED_TYPES else "warning"
             for e in items:
                 issues.add(severity, "not-supported", f"{kind} is not read by hepatorisk", e.path)
@@ -109,8 +137,11 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
     if issues.errors:
         return out
     body, sources = _body(patient, ctx, out, issues, as_of or datetime.now(UTC).date())
+    out.sources = sources
     try:
         out.request = AssessRequest.model_validate(body)
+        if ctx.kratom is not None and ctx.kratom["dose_g_day"] is None:
+            out.request = with_unknown_dose(out.request)
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
@@ -126,7 +157,35 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
     return out
 
 
-_LOINC_OF = {"alt": "1742-6", "alp": "6768-6", "bilirubin": "1975-2"}
+_LOINC_OF = {"alt": "1742-6", "alp": "6768-6", "bilirubin": "1975-2 or 14631-6"}
+DOSE_PLACEHOLDER = 1.0  # any dose in range; replaced by "unknown" after validation
+
+
+class UnknownDoseKratom(Kratom):
+    """A kratom user whose daily dose is unknown: NaN in the model's record, which the models
+    average over the plausible doses given the product (``modeling.unknowns``), never 0 or
+    "no kratom"; taking kratom for the monitoring schedule. Dose what-ifs other than stopping
+    are left out (a multiple of an unknown dose is unknown)."""
+
+    def exposure(self) -> KratomExposure:
+        return KratomExposure(
+            taking=True,
+            use_weeks=self.use_weeks,
+            weeks_since_dose_increase=self.weeks_since_dose_increase,
+        )
+
+
+def with_unknown_dose(request: AssessRequest) -> AssessRequest:
+    """``request`` (validated) with its kratom dose made unknown."""
+    k = request.kratom
+    unknown = UnknownDoseKratom.model_construct(
+        product=k.product,
+        dose_g_day=math.nan,
+        mitragynine_mg_per_g=k.mitragynine_mg_per_g,
+        use_weeks=k.use_weeks,
+        weeks_since_dose_increase=k.weeks_since_dose_increase,
+    )
+    return request.model_copy(update={"kratom": unknown})
 
 
 def _patient(patients: list[Entry], issues: Issues) -> dict[str, Any] | None:
@@ -227,16 +286,18 @@ def _body(
         issues.add(
             "information",
             "informational",
-            "no MOUD MedicationStatement "
+            "no current MOUD MedicationStatement or MedicationRequest "
             "(buprenorphine, methadone, naltrexone): assessed as no MOUD",
             "Bundle",
         )
-    kratom = ctx.kratom or {"product": "none", "dose_g_day": 0.0}
+    kratom = dict(ctx.kratom or {"product": "none", "dose_g_day": 0.0})
+    if kratom["dose_g_day"] is None:
+        kratom["dose_g_day"] = DOSE_PLACEHOLDER  # validated as a user, then made unknown
     if ctx.kratom is None:
         issues.add(
             "information",
             "informational",
-            "no kratom MedicationStatement: assessed as no kratom use",
+            "no kratom MedicationStatement or MedicationRequest: assessed as no kratom use",
             "Bundle",
         )
     meds: dict[str, bool | None] = {}
@@ -246,7 +307,7 @@ def _body(
         issues.add(
             "information",
             "informational",
-            "no MedicationStatement: co-medications unknown",
+            "no MedicationStatement or MedicationRequest: co-medications unknown",
             "Bundle",
         )
     body = {

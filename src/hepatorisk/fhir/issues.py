@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from hepatorisk.fhir.narrative import narrative
+
 __all__ = ["FhirInputError", "Issues", "Severity", "pydantic_issues"]
 
 Severity = Literal["fatal", "error", "warning", "information"]
@@ -40,7 +42,12 @@ class Issues:
         items = self.items or [
             {"severity": "information", "code": "informational", "diagnostics": "no issues"}
         ]
-        raw: dict[str, Any] = {"resourceType": "OperationOutcome", "issue": items}
+        errors = sum(i["severity"] in ("fatal", "error") for i in items)
+        raw: dict[str, Any] = {
+            "resourceType": "OperationOutcome",
+            "text": narrative(f"{len(items)} issue(s), {errors} error(s)"),
+            "issue": items,
+        }
         if request_id is not None:
             raw["id"] = request_id
         oo = OperationOutcome.model_validate(raw)

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from hepatorisk.clinical.units import bilirubin_to_umol_l
 from hepatorisk.fhir.codes import LABS, LOINC, LabCode
 from hepatorisk.fhir.issues import Issues
 from hepatorisk.fhir.resources import Entry, codings, parse_instant
@@ -30,8 +31,8 @@ class LabPoint:
 
     lab: LabCode
     when: datetime
-    value: float  # in lab.unit (bilirubin: in ``unit`` as received, see below)
-    unit: str  # bilirubin keeps mg/dL or umol/L (the service converts); others lab.unit
+    value: float  # in lab.unit (bilirubin: mg/dL under 1975-2, umol/L under 14631-6)
+    unit: str  # lab.unit
     limit: float
     limit_from: str  # "referenceRange" or "default"
     reference: str
@@ -108,29 +109,26 @@ def lab_points(entry: Entry, when: datetime, sex: str | None, issues: Issues) ->
         )
         return None
     unit = _unit(q)
-    if unit not in lab.units:
-        allowed = ", ".join(u for u in lab.units if u)
+    factor = lab.factor(unit)
+    if factor is None:
         issues.add(
             "warning",
             "code-invalid",
-            f"{lab.name}: the unit (valueQuantity.code, else .unit) is not one of "
-            f"{allowed} (UCUM); not used",
+            f"{lab.name}: the unit (valueQuantity.code, else .unit) is not a UCUM unit of "
+            f"LOINC {lab.loinc}'s property (e.g. {lab.ucum}); not used",
             entry.at("valueQuantity.code"),
         )
         return None
-    value = float(q["value"])
-    out_unit = unit if lab.name == "bilirubin" else lab.unit
-    convert = _converter(lab, unit, out_unit)
-    limit, source = _limit(entry, lab, unit, sex, issues)
+    limit, limit_factor = _limit(entry, lab, unit, sex, issues)
     if limit is None:
         return None
     return LabPoint(
         lab,
         when,
-        convert(value, unit),
-        out_unit,
-        convert(limit, source),
-        "default" if source == "default" else "referenceRange",
+        _times(float(q["value"]), factor),
+        lab.unit,
+        _times(limit, limit_factor),
+        "default" if limit_factor is None else "referenceRange",
         entry.reference,
         entry.path,
     )
@@ -141,42 +139,36 @@ def _unit(q: dict[str, Any]) -> str:
     return str(code if code is not None else q.get("unit") or "")
 
 
-def _converter(lab: LabCode, value_unit: str, out_unit: str) -> Any:
-    """f(x, unit) -> x in ``out_unit``; ``unit`` 'default' means the service's unit."""
-    factors = lab.units
-    out_factor = factors.get(out_unit, 1.0)
-
-    def convert(x: float, unit: str) -> float:
-        if unit == out_unit:
-            return x  # no round trip through the factor: 21 umol/L stays 21
-        if unit == "default":
-            return x / out_factor  # defaults are in lab.unit (factor 1)
-        return x * factors[unit] / out_factor
-
-    return convert
+def _times(x: float, factor: float | None) -> float:
+    """``x`` converted by ``factor`` (None: already in the lab's unit); a factor of 1 leaves the
+    value untouched, so 21 umol/L stays 21."""
+    return x if factor is None or factor == 1.0 else float(f"{x * factor:.10g}")
 
 
 def _limit(
     entry: Entry, lab: LabCode, unit: str, sex: str | None, issues: Issues
-) -> tuple[float | None, str]:
-    """The reference-range limit and its unit (or 'default'), reporting what was not used."""
+) -> tuple[float | None, float | None]:
+    """The reference-range limit and its factor to the lab's unit (None: the default, already in
+    the lab's unit), reporting what was not used."""
     side = "high" if lab.limit == "uln" else "low"
     for k, rr in enumerate(entry.resource.get("referenceRange") or []):
         bound = (rr or {}).get(side)
         if not isinstance(bound, dict) or bound.get("value") is None:
             continue
-        bound_unit = _unit(bound) or unit
-        if bound_unit not in lab.units:
+        factor = lab.factor(_unit(bound) or unit)
+        if factor is None:
             issues.add(
                 "warning",
                 "code-invalid",
-                f"{lab.name}: referenceRange.{side} unit is not one of "
-                f"{', '.join(u for u in lab.units if u)} (UCUM); default limit used",
+                f"{lab.name}: referenceRange.{side} unit is not a UCUM unit of LOINC "
+                f"{lab.loinc}'s property (e.g. {lab.ucum}); default limit used",
                 entry.at(f"referenceRange[{k}].{side}"),
             )
             break
-        return float(bound["value"]), bound_unit
+        return float(bound["value"]), factor
     default = default_limit(lab.name, sex)
+    if lab.unit == "umol/L":  # the defaults are in mg/dL (defaults/generator.yaml)
+        default = bilirubin_to_umol_l(default)
     issues.add(
         "information",
         "informational",
@@ -185,4 +177,4 @@ def _limit(
         "labs.uln)",
         entry.at("referenceRange"),
     )
-    return default, "default"
+    return default, None

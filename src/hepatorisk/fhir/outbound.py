@@ -7,6 +7,7 @@ mapping noticed is lost on the way back.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +18,12 @@ from hepatorisk.assessment.results import DISCLAIMER, NOT_PROVIDED, Assessment, 
 from hepatorisk.fhir.codes import LOINC, UCUM
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.labs import LabPoint
+from hepatorisk.fhir.narrative import narrative, with_narrative
+from hepatorisk.fhir.resources import Entry
+from hepatorisk.fhir.terminology import outcome_code
 
 __all__ = [
-    "METHOD_SYSTEM",
+    "BASIS_FIELDS",
     "NOT_RECORDED",
     "QUALITATIVE",
     "assessment_bundle",
@@ -27,10 +31,15 @@ __all__ = [
     "flags_text",
 ]
 
-METHOD_SYSTEM = "urn:hepatorisk:model"  # model name:version; no public code system exists
 RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
 # The service's bands -> HL7 risk-probability codes (negligible | low | moderate | high | certain).
 QUALITATIVE = {"low": "low", "intermediate": "moderate", "high": "high"}
+# what each outcome's RiskAssessment is based on (AssessRequest fields, see inbound._body)
+BASIS_FIELDS = {
+    "liver": ("labs", "kratom", "medications", "demographics.bmi", "alcohol_audit_c"),
+    "relapse": ("treatment", "kratom", "alcohol_audit_c", "demographics.bmi"),
+}
+_NAMESPACE = uuid.UUID("6f1c2f4e-5a7b-4c8d-9e0f-1a2b3c4d5e6f")  # fullUrls of included copies
 
 
 def assessment_bundle(
@@ -41,22 +50,110 @@ def assessment_bundle(
     horizons: dict[str, int],
     when: datetime | None = None,
 ) -> dict[str, Any]:
-    """The response Bundle (type collection) as validated FHIR JSON."""
+    """The response Bundle (type collection) as validated FHIR JSON: the RiskAssessments, the
+    lab series, the mapping's OperationOutcome, and a copy of every resource they reference
+    (the Patient and the Observations and medications used), so that every reference in the
+    Bundle resolves to an entry of it (references of the copies to resources that were not sent
+    keep only their display)."""
     when = when or datetime.now(UTC)
+    included = _included(mapped, request_id)
+    refs = {alias: full for entry, full in included for alias in _aliases(entry)}
     resources: list[dict[str, Any]] = [
-        _risk_assessment(risk, assessment, mapped, request_id, horizons[risk.outcome], when)
+        _risk_assessment(risk, assessment, mapped, request_id, horizons[risk.outcome], when, refs)
         for risk in assessment.risks
     ]
-    resources += [_trend(name, points, mapped) for name, points in mapped.series.items()]
+    resources += [
+        {**_trend(name, points, mapped, refs), "id": f"{request_id}-{name}-series"}
+        for name, points in mapped.series.items()
+    ]
     resources.append({**mapped.issues.outcome(), "id": f"{request_id}-issues"})
+    entries = [{"fullUrl": _urn(request_id, str(r["id"])), "resource": r} for r in resources]
+    entries += [
+        {
+            "fullUrl": full,
+            "resource": with_narrative(
+                _resolved(copy.deepcopy(entry.resource), refs),
+                f"{entry.type} as sent in the request (a copy the assessment used)",
+            ),
+        }
+        for entry, full in included
+    ]
     bundle = {
         "resourceType": "Bundle",
         "id": request_id,
         "type": "collection",
         "timestamp": when.isoformat(),
-        "entry": [{"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": r} for r in resources],
+        "entry": entries,
     }
     return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
+
+
+def _included(mapped: MappedBundle, request_id: str) -> list[tuple[Entry, str]]:
+    """The resources the answer references, each with the fullUrl it gets in the answer: its own
+    when that is an absolute URL or a valid urn:uuid, else a urn:uuid made for it."""
+    wanted: list[Entry] = []
+    patient = mapped.patient_entry
+    if patient is not None:
+        wanted.append(patient)
+    fields = {f for fs in BASIS_FIELDS.values() for f in fs}
+    wanted += mapped.used(*fields)
+    wanted += [mapped.entries[p.path] for ps in mapped.series.values() for p in ps]
+    out: list[tuple[Entry, str]] = []
+    for entry in wanted:
+        if any(entry is e for e, _ in out):
+            continue
+        full = entry.full_url if _valid_full_url(entry.full_url) else None
+        out.append(
+            (entry, full or f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{request_id}/{entry.path}')}")
+        )
+    return out
+
+
+def _urn(request_id: str, name: str) -> str:
+    """A urn:uuid fullUrl, the same for the same request and name."""
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{request_id}/{name}')}"
+
+
+def _valid_full_url(url: str | None) -> bool:
+    if not url:
+        return False
+    if url.startswith("urn:uuid:"):
+        try:
+            uuid.UUID(url.removeprefix("urn:uuid:"))
+        except ValueError:
+            return False
+        return True
+    return url.startswith(("https://", "http://"))
+
+
+def _aliases(entry: Entry) -> list[str]:
+    """The strings a reference to ``entry`` may be written as in the request."""
+    out = [entry.reference, entry.path]
+    if entry.full_url:
+        out.append(entry.full_url)
+        rid = entry.resource.get("id")
+        if rid and entry.full_url.endswith(f"/{entry.type}/{rid}"):
+            out.append(f"{entry.type}/{rid}")
+    return out
+
+
+def _resolved(node: Any, refs: dict[str, str]) -> Any:
+    """``node`` with every Reference.reference replaced by the fullUrl of its entry in the
+    answer; a reference to a resource that was not sent keeps only its display (it could not be
+    resolved in the answer)."""
+    if isinstance(node, list):
+        return [_resolved(x, refs) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _resolved(v, refs) for k, v in node.items()}
+    ref = node.get("reference")
+    if isinstance(ref, str) and not ref.startswith("#"):
+        if ref in refs:
+            out["reference"] = refs[ref]
+        else:
+            del out["reference"]
+            out.setdefault("display", "a resource not included in the request")
+    return out
 
 
 NOT_RECORDED = " (not recorded in the FHIR data: the risk is averaged over its plausible values)"
@@ -93,35 +190,36 @@ def _risk_assessment(
     request_id: str,
     horizon: int,
     when: datetime,
+    refs: dict[str, str],
 ) -> dict[str, Any]:
     m = risk.model
     version = m.version or "unversioned"
     alias = f" (alias {m.alias})" if m.alias else ""
-    mitigation = a.monitoring.summary
-    if a.flags.stop_recommended:
-        mitigation = "FDA 2009 stopping rule met: stop the suspected drug(s) now. " + mitigation
-    return {
+    basis = [refs[e.reference] for e in mapped.used(*BASIS_FIELDS[risk.outcome])]
+    ra: dict[str, Any] = {
         "resourceType": "RiskAssessment",
         "id": f"{request_id}-{risk.outcome}",
+        "text": narrative(
+            f"{risk.description}: {risk.probability:.1%} ({risk.band}) by week {horizon}, "
+            f"{m.name} version {version}. {DISCLAIMER}"
+        ),
         "status": "final",
-        "subject": {"reference": mapped.patient_reference},
+        "subject": {"reference": refs[mapped.patient_reference or ""]},
         "occurrenceDateTime": when.isoformat(),
-        "code": {"text": f"hepatorisk {risk.outcome} risk by week {horizon}"},
+        "code": {
+            "coding": [outcome_code(risk.outcome, "assessment")],
+            "text": f"hepatorisk {risk.outcome} risk by week {horizon}",
+        },
         "method": {
-            "coding": [
-                {
-                    "system": METHOD_SYSTEM,
-                    "code": f"{m.name}:{version}",
-                    "display": f"{m.name} version {version}",
-                }
-            ],
+            "coding": [outcome_code(risk.outcome, "method")],
             "text": f"{m.name} version {version}{alias}, calibrated gradient-boosted trees "
             "with exact SHAP drivers",
         },
-        "basis": [{"reference": ref} for ref in mapped.basis],
+        "basis": [{"reference": ref} for ref in basis],
         "prediction": [
             {
-                "outcome": {"text": risk.description},
+                "outcome": {"coding": [outcome_code(risk.outcome, "outcome")],
+                            "text": risk.description},
                 "probabilityDecimal": risk.probability,
                 "qualitativeRisk": {
                     "coding": [{"system": RISK_PROBABILITY, "code": QUALITATIVE[risk.band]}],
@@ -134,32 +232,45 @@ def _risk_assessment(
                 "rationale": "; ".join(driver_texts(risk)) or "no drivers computed",
             }
         ],
-        "mitigation": mitigation,
-        "note": [{"text": DISCLAIMER}, {"text": ". ".join(flags_text(a))}],
-    }
+        "note": [{"text": DISCLAIMER}],
+    }  # fmt: skip
+    if not basis:
+        del ra["basis"]
+    if risk.outcome == "liver":
+        mitigation = a.monitoring.summary
+        if a.flags.stop_recommended:
+            mitigation = "FDA 2009 stopping rule met: stop the suspected drug(s) now. " + mitigation
+        ra["mitigation"] = mitigation
+        ra["note"].append({"text": ". ".join(flags_text(a))})
+    return ra
 
 
-def _trend(name: str, points: list[LabPoint], mapped: MappedBundle) -> dict[str, Any]:
+def _trend(
+    name: str, points: list[LabPoint], mapped: MappedBundle, refs: dict[str, str]
+) -> dict[str, Any]:
     lab = points[-1].lab
     return {
         "resourceType": "List",
         "status": "current",
         "mode": "snapshot",
+        "text": narrative(
+            f"{name.upper()} (oldest first): "
+            + ", ".join(f"{p.when.date().isoformat()} {p.value:g} {p.unit}" for p in points)
+        ),
         "title": f"{name.upper()} series used for trends (oldest first)",
         "code": {"coding": [{"system": LOINC, "code": lab.loinc, "display": lab.display}]},
-        "subject": {"reference": mapped.patient_reference},
+        "subject": {"reference": refs[mapped.patient_reference or ""]},
         "orderedBy": {
             "coding": [
                 {"system": "http://terminology.hl7.org/CodeSystem/list-order", "code": "event-date"}
             ]
         },
         "entry": [
-            {
-                "date": p.when.isoformat(),
+            {  # no entry.date: R4's lst-3 allows it only in a 'working' list
                 "item": {
-                    "reference": p.reference,
-                    "display": f"{p.value:g} {p.unit} ({p.lab.limit.upper()} {p.limit:g}, "
-                    f"{p.limit_from})",
+                    "reference": refs[p.reference],
+                    "display": f"{p.when.isoformat()}: {p.value:g} {p.unit} "
+                    f"({p.lab.limit.upper()} {p.limit:g}, {p.limit_from})",
                 },
             }
             for p in points

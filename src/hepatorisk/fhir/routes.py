@@ -4,27 +4,43 @@ Thin handlers: each takes its body and the one assessment dependency (``Assessme
 calls one function of ``workflow.py``.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from hepatorisk import __version__
 from hepatorisk.fhir.cds_hooks import (
-    SERVICE_ID,
+    HOOKS,
     CdsRequest,
     CdsResponse,
     DiscoveryResponse,
     FeedbackRequest,
     discovery,
 )
+from hepatorisk.fhir.conformance import (
+    OPERATION_ID,
+    capability_statement,
+    code_system,
+    operation_definition,
+)
+from hepatorisk.fhir.deps import CdsAssessmentDep, CdsCallerDep, cds_enabled
 from hepatorisk.fhir.http import CdsRoute, FhirBodyDep, FhirRoute, fhir_json
 from hepatorisk.fhir.workflow import fhir_assess, hook_cards, record_feedback
-from hepatorisk.web.deps import AssessmentDep, AuditDep, CallerDep, SettingsDep
+from hepatorisk.web.deps import AssessmentDep, AuditDep, SettingsDep
 
 __all__ = ["router"]
 
+_STARTED = datetime.now(UTC).date().isoformat()  # the CapabilityStatement's date
+
 fhir = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
-cds = APIRouter(prefix="/cds-services", tags=["cds-hooks"], route_class=CdsRoute)
+cds = APIRouter(
+    prefix="/cds-services",
+    tags=["cds-hooks"],
+    route_class=CdsRoute,
+    dependencies=[Depends(cds_enabled)],
+)
 
 _BUNDLE_BODY: dict[str, Any] = {
     "requestBody": {
@@ -34,12 +50,31 @@ _BUNDLE_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "description": "FHIR R4 Bundle (Patient, LOINC Observations, "
-                    "MedicationStatements, Conditions)",
+                    "MedicationStatements/MedicationRequests, Conditions), or a Parameters "
+                    "resource with one 'bundle' parameter",
                 }
             }
         },
     }
 }
+
+
+@fhir.get("/metadata", response_class=JSONResponse)
+def metadata() -> JSONResponse:
+    """The CapabilityStatement (open, as FHIR servers serve it)."""
+    return fhir_json(capability_statement(__version__, _STARTED))
+
+
+@fhir.get(f"/OperationDefinition/{OPERATION_ID}", response_class=JSONResponse)
+def assess_definition() -> JSONResponse:
+    return fhir_json(operation_definition(__version__))
+
+
+@fhir.get("/CodeSystem/hepatorisk", response_class=JSONResponse)
+def hepatorisk_codes() -> JSONResponse:
+    """hepatorisk's own codes (RiskAssessment code/outcome/method, card topics, override
+    reasons), published so every code the service answers can be looked up."""
+    return fhir_json(code_system(__version__))
 
 
 @fhir.post("/RiskAssessment/$assess", openapi_extra=_BUNDLE_BODY, response_class=JSONResponse)
@@ -54,29 +89,39 @@ def discover() -> DiscoveryResponse:
     return discovery()
 
 
+def _service(service_id: str) -> str:
+    if service_id not in HOOKS:
+        # the path's value is not quoted (a request string may carry an identifier)
+        raise HTTPException(404, "unknown CDS service id; known: " + ", ".join(HOOKS))
+    return service_id
+
+
 @cds.post(
-    f"/{SERVICE_ID}",
+    "/{service_id}",
     response_model=CdsResponse,
     response_model_exclude_none=True,
-    responses={412: {"description": "prefetch insufficient (OperationOutcome)"}},
-)
-async def patient_view(
-    body: CdsRequest, request: Request, ctx: AssessmentDep, settings: SettingsDep
+    responses={412: {"description": "required data neither prefetched nor readable from the "
+                     "fhirServer (OperationOutcome)"}},
+)  # fmt: skip
+async def hook(
+    service_id: str, body: CdsRequest, ctx: CdsAssessmentDep, settings: SettingsDep
 ) -> CdsResponse:
-    """Cards from the prefetch; every assessment is audited as /v1/assess is."""
-    url = settings.model_card_url or f"{str(request.base_url).rstrip('/')}/docs"
-    return await hook_cards(ctx, body, source_url=url)
+    """Cards from the prefetch (what it lacks read from the fhirServer); every assessment is
+    audited as /v1/assess is."""
+    if body.hook != HOOKS[_service(service_id)]:
+        raise HTTPException(422, f"this service answers the {HOOKS[service_id]} hook")
+    return await hook_cards(ctx, body, settings=settings, service_id=service_id)
 
 
 @cds.post("/{service_id}/feedback")
 def feedback(
-    service_id: str, body: FeedbackRequest, request: Request, caller: CallerDep, audit: AuditDep
+    service_id: str, body: FeedbackRequest, request: Request, caller: CdsCallerDep, audit: AuditDep
 ) -> dict[str, int]:
     """Accepted/overridden cards into the audit trail (committed before the 200)."""
-    if service_id != SERVICE_ID:
-        # the path's value is not quoted (a request string may carry an identifier)
-        raise HTTPException(404, f"unknown CDS service id; the one known: {SERVICE_ID}")
-    n = record_feedback(audit, body, request_id=request.state.request_id, caller=caller)
+    n = record_feedback(
+        audit, body, request_id=request.state.request_id, caller=caller,
+        service_id=_service(service_id),
+    )  # fmt: skip
     return {"recorded": n}
 
 

@@ -16,18 +16,21 @@ from hepatorisk.assessment.context import AssessmentContext
 from hepatorisk.assessment.model_pair import ModelPair
 from hepatorisk.assessment.results import Assessment
 from hepatorisk.clinical.monitoring import Policy
-from hepatorisk.fhir.cards import OVERRIDE_REASONS, assessment_card, labs_needed_card
-from hepatorisk.fhir.cds_hooks import (
-    REQUIRED_PREFETCH,
-    SERVICE_ID,
-    CdsRequest,
-    CdsResponse,
-    Coding,
-    FeedbackRequest,
+from hepatorisk.fhir.cards import (
+    OVERRIDE_REASONS,
+    assessment_card,
+    card_links,
+    card_source,
+    data_needed_card,
 )
+from hepatorisk.fhir.cds_hooks import SERVICE_ID, CdsRequest, CdsResponse, Coding, FeedbackRequest
+from hepatorisk.fhir.conformance import unwrap_parameters
+from hepatorisk.fhir.hook_data import HookData, gather, prefetch_bundle
 from hepatorisk.fhir.inbound import MappedBundle, map_bundle
 from hepatorisk.fhir.issues import FhirInputError, Issues
+from hepatorisk.fhir.order_hooks import order_card, ordered_moud, under_moud
 from hepatorisk.fhir.outbound import assessment_bundle
+from hepatorisk.settings import Settings
 
 __all__ = [
     "assess_bundle",
@@ -37,10 +40,6 @@ __all__ = [
     "prefetch_bundle",
     "record_feedback",
 ]
-
-
-class PrefetchInsufficientError(FhirInputError):
-    """The prefetch lacks what the assessment needs and a fhirServer could supply it: 412."""
 
 
 def horizons(models: ModelPair, policy: Policy) -> dict[str, int]:
@@ -60,44 +59,11 @@ async def assess_bundle(
 
 async def fhir_assess(ctx: AssessmentContext, raw: Any) -> dict[str, Any]:
     """POST /fhir/RiskAssessment/$assess: a Bundle in, a Bundle of RiskAssessments out."""
-    mapped = map_bundle(raw)
+    mapped = map_bundle(unwrap_parameters(raw))
     result = await assess_bundle(ctx, mapped, endpoint="fhir/RiskAssessment/$assess")
     return assessment_bundle(
         result, mapped, request_id=ctx.request_id, horizons=horizons(ctx.models, ctx.policy)
     )
-
-
-def prefetch_bundle(prefetch: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
-    """The prefetched resources as one collection Bundle, and the required keys missing
-    (absent, null, or an OperationOutcome in place of the resource: CDS Hooks 2.0)."""
-    bundle, missing, _ = _prefetch(prefetch)
-    return bundle, missing
-
-
-def _prefetch(
-    prefetch: dict[str, Any] | None,
-) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
-    """:func:`prefetch_bundle`, and where each entry of the Bundle came from: (the entry's path,
-    its resource's path) in the hook request, e.g. ``prefetch.liverLabs.entry[0]``."""
-    prefetch = prefetch or {}
-    missing = [k for k in REQUIRED_PREFETCH if _failed(prefetch.get(k))]
-    entries: list[dict[str, Any]] = []
-    origins: list[tuple[str, str]] = []
-    for key, value in prefetch.items():
-        if _failed(value):
-            continue
-        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            items = value.get("entry") or []
-            # malformed entries are passed on, so the mapper names them in its OperationOutcome
-            many = isinstance(items, list)
-            for i, e in enumerate(items if many else [items]):
-                at = f"prefetch.{key}.entry[{i}]" if many else f"prefetch.{key}.entry"
-                entries.append(e if isinstance(e, dict) else {"resource": e})
-                origins.append((at, f"{at}.resource" if isinstance(e, dict) else at))
-        else:
-            entries.append({"resource": value})
-            origins.append((f"prefetch.{key}", f"prefetch.{key}"))
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}, missing, origins
 
 
 _ENTRY = re.compile(r"Bundle\.entry\[(\d+)\](\.resource)?")
@@ -121,44 +87,76 @@ def _in_prefetch(expression: str, origins: list[tuple[str, str]]) -> str:
     return expression
 
 
-def _failed(value: Any) -> bool:
-    return value is None or (
-        isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
-    )
-
-
-async def hook_cards(ctx: AssessmentContext, body: CdsRequest, *, source_url: str) -> CdsResponse:
-    """POST /cds-services/hepatorisk-liver-safety: prefetch -> assessment -> one card."""
-    raw, missing, origins = _prefetch(body.prefetch)
-    if "patient" in missing and not body.fhirServer:
-        issues = Issues()
-        issues.add("error", "required", "prefetch 'patient' is required", "prefetch.patient")
-        raise FhirInputError(issues, 422)
-    mapped = map_bundle(raw)
-    _named_in_prefetch(mapped.issues, origins)
-    if mapped.missing_labs and "liverLabs" not in missing:
-        missing.append("liverLabs")
-    if missing and body.fhirServer:
-        issues = Issues()
-        issues.add(
-            "error",
-            "incomplete",
-            "prefetch insufficient: "
-            + ", ".join(missing)
-            + " (hepatorisk does not query the fhirServer; send the prefetch)",
-            "prefetch",
-        )
-        raise PrefetchInsufficientError(issues, 412)
+async def hook_cards(
+    ctx: AssessmentContext, body: CdsRequest, *, settings: Settings, service_id: str
+) -> CdsResponse:
+    """POST /cds-services/{id}: the hook's data (prefetch, else the fhirServer) -> one card."""
+    links = card_links(settings, body)
+    order = None
+    if service_id != SERVICE_ID:
+        order = ordered_moud(body)
+        if order is None:
+            return CdsResponse(cards=[])  # no MOUD in the orders: nothing to say
+    data = await gather(body, settings)
+    _same_patient(data, body)
+    mapped = map_bundle(data.bundle)
+    _named_in_prefetch(mapped.issues, data.origins)
+    mapped.issues.items += data.notes.items
+    source = card_source(settings)
+    subject = f"Patient/{body.patient_id}"
+    if mapped.patient_reference is None and "patient" in data.no_data:
+        card = data_needed_card(mapped, source, links, order=order, patient=True, subject=subject)
+        return CdsResponse(cards=[card])
     if mapped.missing_labs and len(mapped.issues.errors) == len(mapped.missing_labs):
-        return CdsResponse(cards=[labs_needed_card(mapped, source_url)])
-    result = await assess_bundle(ctx, mapped, endpoint=f"cds-services/{SERVICE_ID}")
-    card = assessment_card(
-        result, mapped, request_id=ctx.request_id, policy=ctx.policy, source_url=source_url
-    )
+        card = data_needed_card(mapped, source, links, order=order, subject=subject)
+        return CdsResponse(cards=[card])
+    if order is not None:
+        mapped.issues.raise_if_errors()
+        assert mapped.request is not None
+        mapped.request = under_moud(mapped.request, order.arm)
+    result = await assess_bundle(ctx, mapped, endpoint=f"cds-services/{service_id}")
+    if order is not None:
+        card = order_card(
+            result, mapped, order, request_id=ctx.request_id, policy=ctx.policy,
+            source=source, links=links,
+        )  # fmt: skip
+    else:
+        card = assessment_card(
+            result, mapped, request_id=ctx.request_id, policy=ctx.policy, source=source,
+            links=links,
+        )  # fmt: skip
     return CdsResponse(cards=[card])
 
 
-def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, caller: str) -> int:
+def _same_patient(data: HookData, body: CdsRequest) -> None:
+    """A Patient that is not ``context.patientId`` is refused: its card would be about someone
+    else (neither id is quoted)."""
+    for (_, where), entry in zip(data.origins, data.bundle["entry"], strict=True):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if (
+            isinstance(resource, dict)
+            and resource.get("resourceType") == "Patient"
+            and resource.get("id") != body.patient_id
+        ):
+            issues = Issues()
+            issues.add(
+                "error",
+                "business-rule",
+                "the Patient's id is not context.patientId: the data is not about the patient "
+                "of the hook; nothing assessed",
+                f"{where}.id",
+            )
+            raise FhirInputError(issues, 422)
+
+
+def record_feedback(
+    audit: AuditLog,
+    body: FeedbackRequest,
+    *,
+    request_id: str,
+    caller: str,
+    service_id: str = SERVICE_ID,
+) -> int:
     """Write the feedback rows (committed before the 200); returns how many were recorded.
 
     Nothing the caller wrote is stored in clear: the override reason only as one of the reasons
@@ -180,7 +178,7 @@ def record_feedback(audit: AuditLog, body: FeedbackRequest, *, request_id: str, 
         )
         for f in body.feedback
     ]
-    audit.record_feedback(request_id, caller, SERVICE_ID, entries)
+    audit.record_feedback(request_id, caller, service_id, entries)
     return len(entries)
 
 
