@@ -238,6 +238,7 @@ def _rows(groups: list[dict[str, Any]], contrasts: list[dict[str, Any]]) -> list
                     | {"excludes_zero": c["excludes_zero"], "bonferroni": c["bonferroni"]}
                     for c in mine
                 },
+                "ratios": {c["key"]: c["ratio"] for c in mine if "ratio" in c},
             }
         )
     return out

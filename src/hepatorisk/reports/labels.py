@@ -62,8 +62,15 @@ def variable_name(variable: str) -> str:
 _CODE_IN_TEXT = re.compile(r"\b(" + "|".join(k for k in _CODES if "_" in k) + r")\b")
 
 
+_LEVEL_IN_ROW = re.compile(r"^(.*?: )([a-z_]+)(, n \(%\))$")
+
+
 def human_text(text: str) -> str:
-    """Codes inside a longer text (a Table 1 row label) replaced by their words."""
+    """Codes inside a longer text (a Table 1 row label such as 'race and ethnicity: hispanic,
+    n (%)') replaced by their words."""
+    row = _LEVEL_IN_ROW.match(text)
+    if row:
+        return f"{row.group(1)}{human(row.group(2))}{row.group(3)}"
     return _CODE_IN_TEXT.sub(lambda m: _CODES[m.group(1)], text)
 
 
