@@ -123,7 +123,7 @@ def landmark_truth_tables(
         position = np.full(base.n, -1)
         position[cand] = np.arange(len(cand))
         p_liv = np.full(base.n, np.nan)
-        p_liv[liver_rows] = _liver_landmark(
+        p_liv[liver_rows], on_after = _liver_landmark(
             prior,
             hist,
             base,
@@ -134,6 +134,16 @@ def landmark_truth_tables(
             enrol[position[liver_rows]],
             grid,
         )
+        # users still taking kratom at L: the week it stops follows the liver posterior
+        on = base.kratom_user[liver_rows] & (hist.on[liver_rows, lw] == 1) & (lw > 0)
+        if on.any():
+            rows_on = liver_rows[on]
+            stop_h = rel.stop_h.copy()
+            s = np.c_[np.ones(on.sum()), on_after[on]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                h = np.where(s[:, :-1] > 0, 1.0 - s[:, 1:] / s[:, :-1], 1.0)
+            stop_h[rows_on, lw - 1 : lw + horizon_weeks] = np.clip(h, 0.0, 1.0)
+            p_rel[rows_on] = rel.landmark(hist, lw, horizon_weeks, rows_on, stop_h)[0]
         relapse_at = lab["relapse_at_risk"].to_numpy(dtype=bool)
         liver_at = lab["liver_at_risk"].to_numpy(dtype=bool)
         parts.append(
@@ -255,7 +265,12 @@ class _RelapseModel:
         return out - out[:, :1]
 
     def landmark(
-        self, hist: _History, landmark: int, horizon: int, rows: np.ndarray
+        self,
+        hist: _History,
+        landmark: int,
+        horizon: int,
+        rows: np.ndarray,
+        stop_h: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Relapse risk in the next ``horizon`` weeks and P(in treatment at week L + m), m =
         0..horizon, for ``rows`` (patients who attended week L, or everyone at L = 0)."""
@@ -271,7 +286,7 @@ class _RelapseModel:
             r.persistence,
             self.base.uds_entry_positive.astype(np.float64),
             users,
-            self.stop_h,
+            self.stop_h if stop_h is None else stop_h,
             self.drop,
             r.dropout_per_unit_propensity,
             fu.relapse_run_weeks,
@@ -561,11 +576,12 @@ def _liver_landmark(
     rows: np.ndarray,
     enrol: np.ndarray,
     grid: Grid,
-) -> np.ndarray:
-    """P(new-onset elevation at an attended draw in weeks L+1..L+H | history) for ``rows``."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(new-onset elevation at an attended draw in weeks L+1..L+H | history) for ``rows``, and
+    P(kratom still taken after week L + u | history), u = 0..H."""
     m = len(rows)
     if m == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.ones((0, horizon + 1))
     lv = config.liver
     sigma = lv.lab_variation_sd_log
     lab_weeks = np.array(config.follow_up.post_baseline_lab_weeks)
@@ -573,7 +589,7 @@ def _liver_landmark(
     future = np.flatnonzero((lab_weeks > landmark) & (lab_weeks <= landmark + horizon))
     n_fut = len(future)
     if n_fut == 0:
-        return np.zeros(m)
+        return np.zeros(m), np.ones((m, horizon + 1))
 
     refs = {
         "alt": np.maximum(base.alt, base.alt_uln),
@@ -602,24 +618,47 @@ def _liver_landmark(
         qb = qb * ndtr((thr - draws.b[t]) / sigma)
     q_base = qb[:, None] ** np.arange(n_fut + 1)[None, :]
 
-    injury = _injury_factor(prior, hist, base, config, landmark, rows, draws, future, grid)
+    injury, steps = _injury_factor(
+        prior, hist, base, config, landmark, rows, draws, future, horizon, grid
+    )
     flare = _flare_factor(prior, config, landmark, rows, draws, future, grid)
     ggt = _ggt_factor(hist, base, config, landmark, rows)
     # (injury inactive, active, active but hidden) x (flare ...): a history explained by one
     # source has the other's readings below it (exact when one source is the highest at every
     # reading, or neither is)
-    a, i_full, i_hid = injury
+    a, b_full, b_hid, c_full, c_hid = injury
     f0, f_full, f_hid = flare
-    both = i_full * f_hid + i_hid * f_full - i_hid * f_hid
-    states = a * f0 + i_full * f0 + a * f_full + both
-    joint = (ggt[:, :, None] * states).sum(axis=1)  # (m, J + 1)
+
+    def combine(a: np.ndarray, i_full: np.ndarray, i_hid: np.ndarray, j: int | slice) -> np.ndarray:
+        states = (
+            (a + i_full[..., j]) * f0[..., j]
+            + a * f_full[..., j]
+            + i_full[..., j] * f_hid[..., j]
+            + i_hid[..., j] * f_full[..., j]
+            - i_hid[..., j] * f_hid[..., j]
+        )
+        out: np.ndarray = (ggt[:, :, None] * states.reshape(m, 2, -1)).sum(axis=1)
+        return out
+
+    joint = combine(a, b_full + c_full, b_hid + c_hid, slice(None))  # (m, J + 1)
     quiet = q_base * joint / joint[:, :1]
+
+    # P(kratom still taken after week L + u | history), as the baseline oracle's stop law:
+    # a symptomatic reaction stops it, a detected elevation stops it with stop_on_detection
+    fut_weeks = lab_weeks[future]
+    survival = np.ones((m, horizon + 1))
+    for u in range(horizon + 1):
+        j = int(np.searchsorted(fut_weeks, landmark + u, side="right"))
+        undetected = combine(steps[0][..., u], b_full, b_hid, j)[:, 0] * q_base[:, j]
+        unstopped = combine(steps[1][..., u], b_full, b_hid, 0)[:, 0]
+        stop_p = config.liver.stop_on_detection_probability
+        survival[:, u] = (undetected + (1 - stop_p) * (unstopped - undetected)) / joint[:, 0]
 
     # the last future draw the patient is still in treatment for
     e = enrol[:, lab_weeks[future] - landmark]  # (m, J)
     last = np.c_[1.0 - e[:, :1], e[:, :-1] - e[:, 1:], e[:, -1:]]  # P(last = 0..J)
     risk: np.ndarray = (last * (1.0 - quiet)).sum(axis=1)
-    return risk
+    return risk, survival
 
 
 def _dose_loglik(
@@ -678,18 +717,25 @@ def _injury_factor(
     rows: np.ndarray,
     draws: _Draws,
     future: np.ndarray,
+    horizon: int,
     grid: Grid,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """sum over the kratom-reaction states of prior x likelihood x P(no injury detection through
-    future draw j), per fatty-liver value: (m, 2, J + 1)."""
+    future draw j), per fatty-liver value: (5, m, 2, J + 1) for no reaction by L, a reaction
+    not symptomatic (full likelihood, hidden-readings likelihood), symptomatic (the same); and
+    the no-reaction state week by week for the law of the week kratom stops."""
     lv = config.liver
+    lab_weeks = np.array(config.follow_up.post_baseline_lab_weeks)
     m, n_fut = len(rows), len(future)
     s_p = lv.symptomatic_stop_probability
-    out = np.zeros((3, m, 2, n_fut + 1))
+    out = np.zeros((5, m, 2, n_fut + 1))  # A, B full, B hidden, C full, C hidden
+    steps = np.zeros((2, m, 2, horizon + 1))  # A without a symptomatic stop by week L + u:
+    # (0) and no injury detection by then, (1) whatever the detection
     users = base.kratom_user[rows]
     out[0][~users] = prior.mass[rows][~users][:, :, None]
+    steps[:, ~users] = prior.mass[rows][~users][None, :, :, None]
     if not users.any():
-        return out
+        return out, steps
     pmf = prior.pmf[rows]  # (m, 2, R, W + 1)
     never = prior.never[rows]  # (m, 2, R)
     wp = prior.world_p
@@ -709,6 +755,21 @@ def _injury_factor(
     quiet_a = np.einsum("inrw,wj->inrj", pmf * later, 1.0 - cum) + never[..., None]
     state_a = np.einsum("r,ir,inrj->inj", wp, still, quiet_a) * no_injury_j[:, None, None]
     out[0][users] = state_a[users]
+    # the same, week by week, for the law of the week kratom stops
+    weeks_all = np.arange(pmf.shape[-1])
+    fut_weeks = lab_weeks[future]
+    for u in range(horizon + 1):
+        v = landmark + u
+        j = int(np.searchsorted(fut_weeks, v, side="right"))
+        sym_by = (weeks_all <= v) & later
+        det0 = np.c_[np.zeros((t.shape[1], 1)), t[0][:, future]][:, j]  # (W + 1,)
+        quiet_x = np.where(later, s_p * ~sym_by + (1 - s_p) * (1.0 - det0), 0.0)
+        keep_y = np.where(later, 1.0 - s_p * sym_by, 0.0)
+        for h, factor in enumerate((quiet_x, keep_y)):
+            per = np.einsum("inrw,w->inr", pmf, factor) + never
+            steps[h, users, :, u] = (
+                np.einsum("r,ir,inr->in", wp, still, per) * no_injury_j[:, None]
+            )[users]
 
     # states B (not symptomatic, plateau) and C (symptomatic, stopped after onset): onset o <= L
     pairs = []
@@ -724,10 +785,11 @@ def _injury_factor(
                 pairs.append((o, symptomatic, onset_w, weight, keep))
     if pairs:
         reference = np.maximum(state_a[:, :, 0].sum(axis=1), 1e-300)
-        out[1:] += _active_injury(
+        active = _active_injury(
             pairs, reference, hist, draws, sym_ll, jaundice, seen, config, landmark, future, grid
         )
-    return out
+        out[1:] += active.reshape(4, m, 2, n_fut + 1)
+    return out, steps
 
 
 def _jaundice_ok(
@@ -937,7 +999,7 @@ def _active_injury(
     inj = lv.kratom_injury
     lab_weeks = np.array(config.follow_up.post_baseline_lab_weeks)
     m = len(reference)
-    out = np.zeros((2, m, 2, len(future) + 1))
+    out = np.zeros((2, 2, m, 2, len(future) + 1))  # (B, C) x (full, hidden)
     peaks, _ = _nodes(inj.alt_peak_xuln.median, inj.alt_peak_xuln.sd_log, grid.peak_step, grid.span)
     jaundice_before = draws.b0 > config.symptoms.jaundice_bilirubin_mg_dl
     for o, symptomatic, onset_w, weight, keep in pairs:
@@ -962,7 +1024,8 @@ def _active_injury(
                 (jaundice[chunk], seen[chunk], o, landmark),
                 grid,
             )
-            out[:, chunk] += weight[chunk][None, :, :, None] * integral[:, :, None, :]
+            target = out[int(symptomatic)]  # a view: (full, hidden) x rows
+            target[:, chunk] += weight[chunk][None, :, :, None] * integral[:, :, None, :]
     return out
 
 
