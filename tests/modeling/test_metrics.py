@@ -278,7 +278,7 @@ def test_net_benefit_rejects_thresholds_outside_open_interval() -> None:
 def test_public_api_is_all() -> None:
     """The package exports exactly its user-facing modules' APIs (and the interval type);
     the engine modules (inputs, counting, bootstrap) stay behind them."""
-    user_facing = ("headline", "curves", "intervals", "subgroups")
+    user_facing = ("headline", "curves", "intervals", "subgroups", "landmarks")
     exported = {
         name
         for module in user_facing

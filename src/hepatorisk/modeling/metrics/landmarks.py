@@ -11,7 +11,7 @@ import numpy as np
 from hepatorisk.modeling.metrics.bootstrap import Interval
 from hepatorisk.modeling.metrics.intervals import bootstrap_metrics
 
-__all__ = ["LANDMARK_KEY", "landmark_metrics", "landmark_weeks"]
+__all__ = ["landmark_metrics", "landmark_weeks"]
 
 #: a per-landmark metric key: name, then ``_w`` and the landmark week (``test_auroc_w12``)
 LANDMARK_KEY = re.compile(r"^(?P<name>.+)_w(?P<week>\d+)$")

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import ParameterSampler, StratifiedKFold
+from sklearn.model_selection import ParameterSampler, StratifiedGroupKFold, StratifiedKFold
 
 from hepatorisk.cohorts.catalog import column_labels
 from hepatorisk.cohorts.history import HISTORY_COLUMNS, HISTORY_LABELS
@@ -84,7 +84,10 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
     params: dict[str, Any] = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
     search = pd.DataFrame()
     if spec.model.search.trials > 0:
-        params, search = _search(X.iloc[parts.train], y[parts.train], params, spec)
+        groups = None  # landmark rows: a patient's rows stay in one fold
+        if dataset.landmark is not None:
+            groups = records[dataset.id_column].astype(str).to_numpy()[parts.train]
+        params, search = _search(X.iloc[parts.train], y[parts.train], params, spec, groups)
     if spec.model.engine == "dask":  # lightgbm.dask across workers (training/dask_fitting.py)
         from hepatorisk.training.dask_fitting import fit_on_dask
 
@@ -151,12 +154,22 @@ def _as_int_if_whole(value: float) -> float | int:
 
 
 def _search(
-    X: pd.DataFrame, y: np.ndarray, fixed: dict[str, Any], spec: PipelineSpec
+    X: pd.DataFrame,
+    y: np.ndarray,
+    fixed: dict[str, Any],
+    spec: PipelineSpec,
+    groups: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Seeded random search by stratified K-fold AUROC on the training rows only."""
+    """Seeded random search by stratified K-fold AUROC on the training rows only (grouped by
+    patient when ``groups`` is given)."""
     space = {k: _range(k, lo, hi) for k, (lo, hi) in spec.model.search.space.items()}
     sampler = ParameterSampler(space, n_iter=spec.model.search.trials, random_state=spec.split.seed)
-    folds = StratifiedKFold(spec.model.search.folds, shuffle=True, random_state=spec.split.seed)
+    k, seed = spec.model.search.folds, spec.split.seed
+    folds = (
+        StratifiedKFold(k, shuffle=True, random_state=seed)
+        if groups is None
+        else StratifiedGroupKFold(k, shuffle=True, random_state=seed)
+    )
     rows = []
     for trial, candidate in enumerate(sampler):
         params = {
@@ -167,7 +180,7 @@ def _search(
             },
         }
         scores = []
-        for fit_rows, val_rows in folds.split(X, y):
+        for fit_rows, val_rows in folds.split(X, y, groups):
             model = CalibratedBooster(**params).fit(X.iloc[fit_rows], y[fit_rows])
             scores.append(metrics.auroc(y[val_rows], model.predict_proba(X.iloc[val_rows])[:, 1]))
         rows.append({"trial": trial, **params, "cv_auroc": float(np.mean(scores))})
