@@ -195,7 +195,7 @@ def test_quadrature_is_converged() -> None:
     """A finer grid of the active sources' peak, R and bilirubin spread changes no truth by
     more than 1e-4."""
     c = _sample()
-    patients = c.patients.iloc[:300]
+    patients = c.patients.iloc[:150]
     visits = c.visits[c.visits["patient_id"].isin(patients["patient_id"])]
     coarse = landmark_truth_tables(patients, visits, c.config, landmarks=(4, 12))
     fine = landmark_truth_tables(

@@ -10,8 +10,9 @@ mechanism, then the forward probability:
   treatment, whether kratom is still taken where a visit shows it), for each induction outcome and
   each point of the frailty + unknown-field grid; its likelihood (times that of the craving and
   withdrawal scores, which reveal a failed XR-naltrexone induction) weights the forward programme
-  that starts from the current run of positive-or-missing weeks. The week kratom stops in the
-  future follows the baseline oracle's law given it is still taken at L.
+  that starts from the current run of positive-or-missing weeks. For a liver-at-risk user still
+  taking kratom at L, the week it stops follows the liver posterior (a symptomatic reaction, or a
+  detected elevation with the generator's stop probability, as the baseline oracle's stop law).
 * **Liver**: the latent fatty liver, susceptibility, dose course, kratom reaction (onset week,
   symptomatic or not, peak, R ratio, bilirubin spread) and background flare (week, peak, R,
   spread) are weighted by the likelihood of every lab value drawn up to L (ALT, AST, ALP as the
@@ -19,13 +20,19 @@ mechanism, then the forward probability:
   fatty liver when the entry GGT is missing), the symptoms and jaundice the injury causes, and the
   dose reports (a stop reveals a symptomatic reaction, a 1.5x report a dose increase). States with
   no source active before L use the baseline oracle's exact detection tables for the future; a
-  source active before L is integrated on a fine grid of its peak and R ratio. Dropout comes from
-  the relapse posterior (labs are drawn only in treatment).
+  source active before L is integrated on a uniform grid of its log peak and log R (trapezoid)
+  and a Gauss-Hermite grid of its bilirubin spread. Dropout comes from the relapse posterior
+  (labs are drawn only in treatment).
 
-Approximations (each measured in tests/synthetic/test_landmark_oracle.py): the rare history in
-which both an injury and a flare were active before L takes the product of the two sources'
-likelihood ratios instead of the density of the highest of three; states whose likelihood bound is
-below 1e-9 of the prior are skipped; the future week kratom stops uses the baseline law.
+Approximations, each measured in tests/synthetic/test_landmark_oracle.py against a
+likelihood-weighted brute-force re-simulation (tests/synthetic/bruteforce_landmark.py) and a
+finer grid: when an injury and a flare were both active before L, each reading is credited to one
+source at a time (exact when the same source is the highest at every reading, or neither is
+above the baseline); a state whose likelihood bound times prior is below 1e-6 of the no-source
+state is skipped (a rigorous bound on the posterior mass left out). The relapse side uses the
+baseline stop law for the week kratom stopped between a visit showing it taken and one showing it
+stopped, and for the future of users no longer at liver risk (an elevation already detected, or
+prevalent).
 """
 
 from __future__ import annotations
