@@ -298,6 +298,7 @@ def _offline(env: dict[str, str]) -> dict[str, str]:
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(WHEELHOUSE),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_COMPILE": "1",  # no bytecode compiled at install time (faster; same code)
     }
 
 
