@@ -18,7 +18,7 @@ from hepatorisk.training.scoring import score_file
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    bundle = build_bundle("liver_event_12w", "hepatorisk-liver", n_estimators=30)
+    bundle = build_bundle("liver_event_12w", "hepatorisk-liver")
     return export(bundle, tmp_path_factory.mktemp("model") / "liver", "3")
 
 

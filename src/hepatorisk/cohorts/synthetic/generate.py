@@ -30,7 +30,7 @@ from hepatorisk.cohorts.synthetic.population import (
     nafld_posterior,
     record_with_gaps,
 )
-from hepatorisk.cohorts.synthetic.tables import OUTCOME_NAMES, PATIENTS, TABLES
+from hepatorisk.cohorts.synthetic.tables import OUTCOME_NAMES, PATIENTS, TABLES, VISITS
 from hepatorisk.contracts import read_table, write_part, write_table
 from hepatorisk.contracts.partitioned import Part
 from hepatorisk.exceptions import DataContractError
@@ -50,6 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 CHUNK_SIZE = 20_000
+_DOSE_MAX = float(VISITS.column("kratom_dose_g").max or np.inf)  # g/day, the visits contract
 _LABS = ("alt", "ast", "alp", "bilirubin", "ggt", "albumin", "inr", "platelets")
 _LAB_COLUMNS = {
     "alt": "alt_u_l",
@@ -468,7 +469,11 @@ def _visits(
         "week": np.tile(np.arange(weeks), n),
         "attended": attended.ravel(),
         "uds_opioid": uds.ravel(),
-        "kratom_dose_g": np.where(attended, reported.round(2), np.nan).ravel(),
+        # a report beyond the recordable range (a heavy user's increased dose with report noise;
+        # once in the first 13.5 million patient-weeks) is recorded at the limit, as a form would
+        "kratom_dose_g": np.where(
+            attended, np.minimum(reported, _DOSE_MAX).round(2), np.nan
+        ).ravel(),
         "cows": pd.array(np.where(attended, cows, np.nan).ravel(), dtype="Float64").astype("Int64"),
         "craving": np.where(attended, craving, np.nan).ravel(),
     }
