@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+import mlflow.artifacts
 import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -310,7 +311,14 @@ def test_registered_model_served_from_a_fresh_virtualenv_agrees_with_predict(
     checkout on its path) and answers what ``hepatorisk predict`` answers, to 1e-9."""
     uri = "models:/hepatorisk-liver@champion"
     tracking = stack.env("train")
-    patients = pd.read_parquet(stack.app / "work" / "cohort" / "patients.parquet").head(300)
+    # the champion's own records (entry and history by each landmark), as its run logged them
+    run_id = json.loads((stack.folder / "exported" / "liver" / "registration.json").read_text())
+    logged = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"runs:/{run_id['run_id']}/evaluation/records.parquet",
+        dst_path=str(tmp_path / "run"),
+        tracking_uri=tracking["MLFLOW_TRACKING_URI"],
+    )
+    patients = pd.read_parquet(logged).head(300)
     source = tmp_path / "records.parquet"
     patients.to_parquet(source)
     stack.run("predict", ["hepatorisk", "predict", uri, "--input", str(source), "--out",
