@@ -48,6 +48,7 @@ def valid_request(method: str, path: str) -> dict[str, Any]:
         "/v1/assess/batch": {"patients": [patient()]},
         HOOK: example("cds_hooks_patient_view.json"),
         "/cds-services/{service_id}/feedback": _feedback(),
+        "/v1/outcomes": {"outcomes": [{"outcome": "liver", "value": 0, "request_id": "0" * 32}]},
     }
     request: dict[str, Any] = {"method": method, "url": path, "headers": dict(AUTH)}
     if path.startswith("/v1/admin"):

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field, model_validator
 
 from hepatorisk.assessment.fields import StrictModel
-from hepatorisk.monitoring.store import MonitoringStore, Outcome, patient_key
-from hepatorisk.web.deps import CallerDep, StateDep, declares
+from hepatorisk.monitoring.store import Outcome, patient_key
+from hepatorisk.web.deps import CallerDep, StateDep
 from hepatorisk.web.json_body import JsonBodyRoute
 
 router = APIRouter(prefix="/v1", tags=["monitoring"], route_class=JsonBodyRoute)
@@ -51,25 +51,21 @@ class OutcomesOut(BaseModel):
     matched: int = Field(description="outcomes that found their monitoring record")
 
 
-@declares(503)
-async def get_monitoring(state: StateDep) -> MonitoringStore:
-    """The monitoring store (503 when the service keeps none: HEPATORISK_MONITORING_DB_URL)."""
-    if state.monitoring is None:
+@router.post(
+    "/outcomes",
+    response_model=OutcomesOut,
+    status_code=202,
+    responses={503: {"description": "this service keeps no monitoring records"}},
+)
+def report_outcomes(body: OutcomesIn, state: StateDep, caller: CallerDep) -> OutcomesOut:
+    """Store outcome feedback for monitored assessments (authenticated callers only); 503 when
+    the service keeps no monitoring records (HEPATORISK_MONITORING_DB_URL unset)."""
+    store = state.monitoring
+    if store is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "this service keeps no monitoring records (HEPATORISK_MONITORING_DB_URL is unset)",
         )
-    return state.monitoring
-
-
-MonitoringDep = Annotated[MonitoringStore, Depends(get_monitoring)]
-
-
-@router.post("/outcomes", response_model=OutcomesOut, status_code=202)
-def report_outcomes(
-    body: OutcomesIn, state: StateDep, caller: CallerDep, store: MonitoringDep
-) -> OutcomesOut:
-    """Store outcome feedback for monitored assessments (authenticated callers only)."""
     salt = state.settings.identifier_salt.get_secret_value()
     rows = [
         Outcome(
