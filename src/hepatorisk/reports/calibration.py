@@ -57,7 +57,9 @@ def wilson(events: int, n: int) -> tuple[float, float]:
     share = events / n
     centre = (share + _Z**2 / (2 * n)) / (1 + _Z**2 / n)
     half = _Z * np.sqrt(share * (1 - share) / n + _Z**2 / (4 * n * n)) / (1 + _Z**2 / n)
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    lo = 0.0 if events == 0 else max(0.0, centre - half)  # exact at the boundaries
+    hi = 1.0 if events == n else min(1.0, centre + half)
+    return float(lo), float(hi)
 
 
 def _rcs(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
