@@ -16,7 +16,10 @@ from sklearn.metrics import roc_auc_score
 from hepatorisk.cohorts.describe import Description, Section, Target
 from hepatorisk.cohorts.synthetic.effect import dose_effects
 from hepatorisk.cohorts.synthetic.generate import SyntheticCohort, load_cohort, true_risks
+from hepatorisk.cohorts.synthetic.params import GeneratorConfig
+from hepatorisk.cohorts.synthetic.tables import OUTCOMES, PATIENTS
 from hepatorisk.cohorts.table_one import Variable, table_one
+from hepatorisk.contracts import iter_table
 
 __all__ = ["cohort_targets", "describe"]
 
@@ -44,12 +47,32 @@ _VARIABLES = (
 
 
 def describe(directory: Path) -> Description:
-    cohort = load_cohort(directory)
-    frame = _analysis_frame(cohort)
+    """Table 1, the dose effects and the targets. A partitioned cohort (``cohort generate
+    --scheduler``) is read one part at a time: Table 1 from each part's patient-level columns
+    (never the visits or latent tables whole), the targets and dose effects from its first part,
+    itself a cohort of one chunk (20,000 patients: the size the tolerances are set for)."""
+    if (directory / "patients.parquet").is_dir():
+        cohort = load_cohort(directory, part=0)
+        frame = pd.concat(
+            [
+                _analysis_frame(patients, outcomes, cohort.config)
+                for patients, outcomes in zip(
+                    iter_table(directory / "patients.parquet", PATIENTS),
+                    iter_table(directory / "outcomes.parquet", OUTCOMES),
+                    strict=True,
+                )
+            ],
+            ignore_index=True,
+        )
+        scope = f"; targets and dose effects from its first part, {len(cohort.patients):,} patients"
+    else:
+        cohort = load_cohort(directory)
+        frame = _analysis_frame(cohort.patients, cohort.outcomes, cohort.config)
+        scope = ""
     n = len(frame)
     description = Description(
         title=f"Synthetic kratom-therapy cohort ({n:,} patients, scenario "
-        f"{cohort.config.scenario}, {directory})"
+        f"{cohort.config.scenario}, {directory}{scope})"
     )
     description.sections.append(
         Section("Table 1 by MOUD arm", table_one(frame, _VARIABLES, by="moud_arm"))
@@ -68,9 +91,9 @@ def describe(directory: Path) -> Description:
     return description
 
 
-def _analysis_frame(cohort: SyntheticCohort) -> pd.DataFrame:
-    p, o = cohort.patients, cohort.outcomes
-    pop = cohort.config.population
+def _analysis_frame(p: pd.DataFrame, o: pd.DataFrame, config: GeneratorConfig) -> pd.DataFrame:
+    """The patient-level columns of Table 1 (from the patients and outcomes tables)."""
+    pop = config.population
     male = p["sex"] == "male"
     cutoff = np.where(male, pop.audit_c_positive_men, pop.audit_c_positive_women)
     user = p["kratom_product"] != "none"

@@ -32,7 +32,7 @@ from hepatorisk.cohorts.synthetic.population import (
 )
 from hepatorisk.cohorts.synthetic.tables import OUTCOME_NAMES, PATIENTS, TABLES, VISITS
 from hepatorisk.contracts import read_table, write_part, write_table
-from hepatorisk.contracts.partitioned import Part
+from hepatorisk.contracts.partitioned import Part, part_name
 from hepatorisk.exceptions import DataContractError
 
 if TYPE_CHECKING:
@@ -123,12 +123,16 @@ def _write_metadata(
     )
 
 
-def load_cohort(directory: Path) -> SyntheticCohort:
-    """Read a cohort folder, enforcing every table's contract."""
+def load_cohort(directory: Path, part: int | None = None) -> SyntheticCohort:
+    """Read a cohort folder, enforcing every table's contract; with ``part``, only that part of
+    a partitioned cohort (one chunk: a cohort of its own, from its own seed child)."""
     manifest = read_manifest(directory)
     if manifest.kind != "synthetic":
         raise DataContractError(f"{directory}: a {manifest.kind!r} cohort, not a synthetic one")
-    tables = {name: read_table(directory / f"{name}.parquet", s) for name, s in TABLES.items()}
+    paths = {name: directory / f"{name}.parquet" for name in TABLES}
+    if part is not None:
+        paths = {name: path / part_name(part) for name, path in paths.items()}
+    tables = {name: read_table(paths[name], s) for name, s in TABLES.items()}
     config_path = directory / "generator_config.json"
     try:
         config = GeneratorConfig.model_validate_json(config_path.read_text())
