@@ -286,3 +286,26 @@ def test_every_page_has_the_running_header_and_synthetic_banner(built: Built) ->
     html = (built.out / "report.html").read_text()
     assert "@top-left" in html and 'counter(page) " of " counter(pages)' in html
     assert "SYNTHETIC DATA: not for clinical use" in html
+
+
+def test_per_landmark_metrics_become_rows_and_a_run_without_them_gives_none() -> None:
+    from hepatorisk.reports.bands import landmark_rows
+
+    logged = {
+        "test_auroc_w4": 0.70,
+        "test_auroc_w4_lo": 0.65,
+        "test_auroc_w4_hi": 0.75,
+        "test_n_w4": 900.0,
+        "test_events_w4": 60.0,
+        "auroc_vs_oracle_w4": 0.95,
+        "perlm_test_auroc_w8": 0.66,
+        "test_auroc": 0.68,
+    }
+    rows = landmark_rows(logged)
+    assert [(r["design"], r["week"]) for r in rows] == [
+        ("pooled model", 4),
+        ("one model per landmark", 8),
+    ]
+    assert rows[0]["auroc"] == {"estimate": 0.70, "lo": 0.65, "hi": 0.75}
+    assert rows[0]["auroc_vs_oracle"] == 0.95 and rows[1]["auroc_vs_oracle"] is None
+    assert landmark_rows({"test_auroc": 0.68}) == []

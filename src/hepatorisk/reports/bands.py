@@ -105,10 +105,39 @@ def band_section(run: RunArtifacts, outcome: str, groups: dict[str, np.ndarray])
     }
 
 
+# per-landmark metric (``<prefix><name>_w<L>``, modeling.metrics.landmarks) -> column
+LANDMARK_COLUMNS = {
+    "auroc": "AUROC",
+    "cal_slope": "Calibration slope",
+    "cal_intercept": "Calibration intercept",
+    "brier": "Brier score",
+}
+# the run's two designs: one pooled model scored at each landmark, and one model per landmark
+LANDMARK_DESIGNS = {"test_": "pooled model", "perlm_test_": "one model per landmark"}
+
+
 def landmark_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:
-    """Per-landmark metrics the run logged (keys containing 'landmark'), as logged."""
-    return [
-        {"key": k, "value": float(v)}
-        for k, v in sorted(metrics.items())
-        if "landmark" in k and np.isfinite(v)
-    ]
+    """Per-landmark metrics the run logged (landmark-suffixed keys, ``test_auroc_w4``), one
+    row per design and landmark week; empty for a run without landmarks."""
+    from hepatorisk.modeling.metrics import landmark_weeks
+
+    rows = []
+    for prefix, design in LANDMARK_DESIGNS.items():
+        for week in landmark_weeks(metrics, f"{prefix}auroc"):
+            row: dict[str, Any] = {
+                "design": design,
+                "week": week,
+                "n": metrics.get(f"{prefix}n_w{week}"),
+                "events": metrics.get(f"{prefix}events_w{week}"),
+            }
+            for name in LANDMARK_COLUMNS:
+                key = f"{prefix}{name}_w{week}"
+                row[name] = {
+                    "estimate": metrics.get(key),
+                    "lo": metrics.get(f"{key}_lo"),
+                    "hi": metrics.get(f"{key}_hi"),
+                }
+            vs = metrics.get(f"auroc_vs_oracle_w{week}") if prefix == "test_" else None
+            row["auroc_vs_oracle"] = vs
+            rows.append(row)
+    return rows
