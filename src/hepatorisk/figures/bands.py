@@ -33,8 +33,8 @@ def risk_histogram_figure(section: dict[str, Any], outcome_label: str) -> Drawn:
             edgecolor="black",
             hatch=hatch,
             lw=0.5,
-            label=f"{name}: n = {int(counts.sum()):,}",
         )
+        ax.set_title(f"{name}: n = {int(counts.sum()):,}", loc="left", fontsize=7.5)
         for cutoff in section["cutoffs"]:
             ax.axvline(100 * cutoff["cutoff"], color="black", ls="--", lw=0.9)
         ax.set_ylabel("% of group")
