@@ -10,6 +10,7 @@ import pytest
 from distributed import Client
 
 from hepatorisk.cli import main
+from hepatorisk.cohorts.catalog import modelling_frame
 from hepatorisk.cohorts.synthetic import generate_cohort, load_cohort, load_generator_config
 from hepatorisk.cohorts.synthetic.generate import generate_partitioned
 from hepatorisk.cohorts.synthetic.tables import TABLES
@@ -54,6 +55,10 @@ def test_one_worker_two_workers_and_one_process_give_the_same_cohort(
                 == part["sha256"]
             )
     assert sum(int(str(p["rows"])) for p in _parts(tmp_path / "two")["patients"]) == PATIENTS
+    # training ingestion and the report's test set read through the catalog: same frame
+    pd.testing.assert_frame_equal(
+        modelling_frame(tmp_path / "two")[1], modelling_frame(tmp_path / "single")[1]
+    )
 
 
 def test_cli_writes_the_same_parts_without_a_cluster(tmp_path: Path) -> None:
