@@ -11,6 +11,7 @@ import pytest
 from training_support import FAST, PIPELINES
 
 from hepatorisk.cli import main
+from hepatorisk.cohorts.history import at_entry
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.tracking import load_versioned_model
 from hepatorisk.training.runner import run_pipeline
@@ -28,6 +29,10 @@ REQUIRED_METRICS = (
     "oracle_auroc",
     "oracle_brier",
     "auroc_vs_oracle",
+    # landmark models: every landmark's metrics, the week-0 truth, the other design
+    *(f"test_{m}_w{w}" for m in ("auroc", "auroc_lo", "cal_slope", "n") for w in (0, 2, 4, 8, 12)),
+    "auroc_vs_oracle_w0",
+    "perlm_test_auroc",
     *(
         f"whatif_{change}_{part}"
         for change in ("stop", "half", "1p5x")
@@ -83,6 +88,8 @@ def test_liver_pipeline_runs_end_to_end_and_registers_a_challenger(project: Path
 def test_registered_model_is_the_complete_pyfunc(project: Path) -> None:
     result = run_pipeline(PIPELINES / "relapse_synthetic.yaml", FAST, root=project)
     records = pd.read_parquet(project / "work" / "cohort" / "patients.parquet").head(25)
+    # a week-0 record: the baseline and the entry history (what the service builds for one)
+    records = pd.concat([records, pd.DataFrame(at_entry(len(records)))], axis=1)
     # what a JSON client sends: categories as text (MLflow refuses pandas categoricals)
     as_json = signature_frame(records.drop(columns=["patient_id"]))
     pyfunc = mlflow.pyfunc.load_model("models:/hepatorisk-relapse@challenger")

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hepatorisk.cohorts.history import HISTORY_COLUMNS, at_entry
 from hepatorisk.contracts.partitioned import part_files
 from hepatorisk.exceptions import DataContractError, DataSourceError
 from hepatorisk.tracking import (
@@ -92,7 +93,11 @@ def score_frame(
     model: VersionedModel, records: pd.DataFrame, explain: bool = False, source: str = ""
 ) -> pd.DataFrame:
     """The pyfunc's output for ``records`` (probability; with ``explain``, the base log-odds and
-    exact SHAP contributions), beside the record's id and the model's name and version."""
+    exact SHAP contributions), beside the record's id and the model's name and version.
+
+    A landmark model's records without any history column are week-0 records: the entry
+    history (``cohorts.history.at_entry``) is added, as the service does."""
+    records = _with_entry_history(model, records)
     try:
         if explain:
             explanation = model.bundle.explain(records)
@@ -112,6 +117,14 @@ def score_frame(
             break
     scores.insert(len(scores.columns), "model", f"{model.name}:{model.version or '?'}")
     return scores
+
+
+def _with_entry_history(model: VersionedModel, records: pd.DataFrame) -> pd.DataFrame:
+    needed = [c for c in HISTORY_COLUMNS if c in model.bundle.input_columns]
+    if not needed or any(c in records.columns for c in HISTORY_COLUMNS):
+        return records
+    entry = pd.DataFrame(at_entry(len(records)), index=records.index)
+    return pd.concat([records, entry[needed]], axis=1)
 
 
 def write_scores(batches: Iterable[pd.DataFrame], out: Path) -> int:

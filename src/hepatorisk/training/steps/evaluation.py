@@ -48,6 +48,8 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
     oracle = dataset.oracle[parts.test] if dataset.oracle is not None else None
     pooled_oracle = oracle if oracle is not None and np.isfinite(oracle).all() else None
     ci = metrics.bootstrap_metrics(y, p, n_boot=ev.bootstrap, seed=ev.seed, oracle=pooled_oracle)
+    if pooled_oracle is None:
+        ci |= _oracle_where_known(y, p, oracle, ev.bootstrap, ev.seed)
     ci_base = metrics.bootstrap_metrics(y, p_base, n_boot=ev.bootstrap, seed=ev.seed)
     diff = metrics.paired_auroc_difference(y, p, p_base, n_boot=ev.bootstrap, seed=ev.seed)
     flat = _flatten("test_", ci)
@@ -58,6 +60,8 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         "test_n": float(len(y)),
         "test_events": float(y.sum()),
     }
+    if oracle is not None:  # share of test rows whose true risk is known (1: every row)
+        flat["oracle_known_share"] = float(np.isfinite(oracle).mean())
     landmark = dataset.landmark[parts.test] if dataset.landmark is not None else None
     if landmark is not None:
         flat |= metrics.landmark_metrics(
@@ -113,6 +117,21 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         subgroups=subgroups,
         what_if=what_if,
     )
+
+
+def _oracle_where_known(
+    y: np.ndarray, p: np.ndarray, oracle: np.ndarray | None, n_boot: int, seed: int
+) -> dict[str, metrics.Interval]:
+    """The oracle metrics (``oracle_auroc``, ``auroc_vs_oracle``...) on the test rows whose
+    truth is known, when it is not known on all (landmark rows without the landmark oracle:
+    week 0 only); ``oracle_known_share`` says how many rows that is."""
+    if oracle is None:
+        return {}
+    rows = np.isfinite(oracle)
+    if rows.sum() == 0 or y[rows].min() == y[rows].max():
+        return {}
+    ci = metrics.bootstrap_metrics(y[rows], p[rows], n_boot=n_boot, seed=seed, oracle=oracle[rows])
+    return {k: v for k, v in ci.items() if k.startswith(("oracle_", "auroc_vs_oracle"))}
 
 
 def per_landmark_design(
