@@ -72,8 +72,8 @@ class Grid:
     peak_step: float = 0.125
     r_step: float = 0.25
     span: float = 6.0
-    spread_nodes: int = 32
-    c_points: int = 160
+    spread_nodes: int = 24
+    c_points: int = 64
 
 
 def landmark_truth(
@@ -912,29 +912,29 @@ def _source_integral(
     def decay(week: float) -> float:
         return float(0.5 ** (max(week - stop, 0.0) / hl))
 
-    log_lik = np.zeros((s, len(peaks), len(ratios)))
-    log_hid = np.zeros((s, len(peaks), len(ratios)))  # log P(source's readings all below)
-    for k in past_active:
+    # ALT and AST depend on the peak only: (rows, P); ALP on the peak and R, through its log
+    # level, tabulated per row and draw (the same nodes for every row) and interpolated
+    n_k = len(past_active)
+    lik_p = np.zeros((s, len(peaks)))
+    hid_p = np.zeros((s, len(peaks)))
+    alp_pos = np.zeros((max(n_k, 1), len(peaks), len(ratios)))
+    alp_lik = np.zeros((s, max(n_k, 1), len(_ALP_GRID)))
+    alp_hid = np.zeros((s, max(n_k, 1), len(_ALP_GRID)))
+    for q, k in enumerate(past_active):
         a = level(float(draws.weeks[k]))
         la = np.log(a)
         for t, shift in (("alt", 0.0), ("ast", np.log(lv.ast_to_alt_xuln))):
             x, b = draws.x[t][sel, k, None], draws.b[t][sel, None]
-            log_lik += _source_ratio(x, b, shift + la[None, :], sigma)[:, :, None]
-            log_hid += log_ndtr((x - shift - la[None, :]) / sigma)[:, :, None]
-        # ALP: tabulated in its log level (the same nodes for every row), then interpolated
+            lik_p += _source_ratio(x, b, shift + la[None, :], sigma)
+            hid_p += log_ndtr((x - shift - la[None, :]) / sigma)
         lalp = np.log(np.minimum(a[:, None] / ratios[None, :], cap))
+        alp_pos[q] = np.clip((lalp - _ALP_GRID[0]) / _ALP_STEP, 0.0, len(_ALP_GRID) - 1.000001)
         x, b = draws.x["alp"][sel, k, None], draws.b["alp"][sel, None]
-        pos = np.clip((lalp - _ALP_GRID[0]) / _ALP_STEP, 0.0, len(_ALP_GRID) - 1.000001)
-        idx = pos.astype(int)
-        frac = pos - idx
-        for acc, table in (
-            (log_lik, _source_ratio(x, b, _ALP_GRID[None, :], sigma)),
-            (log_hid, log_ndtr((x - _ALP_GRID[None, :]) / sigma)),
-        ):
-            acc += table[:, idx] * (1.0 - frac) + table[:, idx + 1] * frac
+        alp_lik[:, q] = _source_ratio(x, b, _ALP_GRID[None, :], sigma)
+        alp_hid[:, q] = log_ndtr((x - _ALP_GRID[None, :]) / sigma)
     if extra_log is not None:
-        log_lik += extra_log[:, :, None]
-        log_hid += extra_log[:, :, None]
+        lik_p += extra_log
+        hid_p += extra_log
 
     # bilirubin: peak = min(1 + c * spread, max) with c from the ALP peak; tabulated in c
     alp_peak = np.minimum(peaks[:, None] / ratios[None, :], cap)
@@ -959,32 +959,75 @@ def _source_integral(
             known = (seen[:, w] & np.isfinite(y))[:, None, None]
             jaundiced = mg > config.symptoms.jaundice_bilirubin_mg_dl
             ok *= ~known | ((y == 1)[:, None, None] == jaundiced)
-    idx = np.clip(np.searchsorted(c_grid, c_nodes, side="right") - 1, 0, len(c_grid) - 2)
-    lo, hi = c_grid[idx], c_grid[idx + 1]
-    frac = np.clip((c_nodes - lo) / (hi - lo), 0.0, 1.0)
-
-    def at_nodes(values: np.ndarray) -> np.ndarray:
-        b_int = values @ ws  # (s, C)
-        nodes: np.ndarray = b_int[:, idx] * (1 - frac) + b_int[:, idx + 1] * frac
-        return nodes  # (s, P, Rn)
-
-    prior = (wp[:, None] * wr[None, :])[None]
-    weights = (
-        np.exp(log_lik) * at_nodes(b_val * ok) * prior,
-        np.exp(log_hid) * at_nodes(ok) * prior,
-    )
-    out = np.zeros((2, s, len(future_weeks) + 1))
-    for h, weight in enumerate(weights):
-        out[h, :, 0] = weight.sum(axis=(1, 2))
-    quiet = np.ones((len(peaks), len(ratios)))
+    c_idx = np.clip(np.searchsorted(c_grid, c_nodes, side="right") - 1, 0, len(c_grid) - 2)
+    lo, hi = c_grid[c_idx], c_grid[c_idx + 1]
+    c_frac = np.clip((c_nodes - lo) / (hi - lo), 0.0, 1.0)
+    prior = wp[:, None] * wr[None, :]
+    quiet = np.ones((len(future_weeks) + 1, len(peaks), len(ratios)))
     for j, week in enumerate(future_weeks, start=1):
         a = level(float(week))
         levels = liver.enzyme_levels(
             a[:, None] * np.ones((1, len(ratios))), ratios[None, :], config
         )
-        quiet = quiet * liver._quiet(levels, sigma)
-        for h, weight in enumerate(weights):
-            out[h, :, j] = np.einsum("ipr,pr->i", weight, quiet)
+        quiet[j] = quiet[j - 1] * liver._quiet(levels, sigma)
+    return _node_sums(
+        lik_p,
+        hid_p,
+        alp_pos,
+        alp_lik,
+        alp_hid,
+        n_k,
+        (b_val * ok) @ ws,
+        ok @ ws,
+        c_idx,
+        c_frac,
+        prior,
+        quiet,
+    )
+
+
+@numba.njit(cache=True, parallel=True)
+def _node_sums(
+    lik_p: np.ndarray,  # (rows, P) log ratio of ALT and AST (+ symptoms)
+    hid_p: np.ndarray,  # (rows, P) log P(ALT and AST readings below) (+ symptoms)
+    alp_pos: np.ndarray,  # (K, P, Rn) fractional index of the ALP level in its table
+    alp_lik: np.ndarray,  # (rows, K, G) log ratio of the ALP value per tabulated level
+    alp_hid: np.ndarray,  # (rows, K, G) log P(ALP reading below) per tabulated level
+    n_k: int,
+    b_full: np.ndarray,  # (rows, C) bilirubin ratio x jaundice check, integrated over spread
+    b_ok: np.ndarray,  # (rows, C) jaundice check integrated over spread
+    c_idx: np.ndarray,  # (P, Rn)
+    c_frac: np.ndarray,  # (P, Rn)
+    prior: np.ndarray,  # (P, Rn)
+    quiet: np.ndarray,  # (J + 1, P, Rn) P(source quiet through future draw j)
+) -> np.ndarray:
+    """sum over the (peak, R) nodes of prior x likelihood x quiet, (full, hidden) x rows x
+    (J + 1): the inner loop of ``_source_integral``."""
+    rows, n_p = lik_p.shape
+    n_r = prior.shape[1]
+    n_j = quiet.shape[0]
+    out = np.zeros((2, rows, n_j))
+    for i in numba.prange(rows):
+        for p in range(n_p):
+            for r in range(n_r):
+                ll = lik_p[i, p]
+                lh = hid_p[i, p]
+                for k in range(n_k):
+                    pos = alp_pos[k, p, r]
+                    g = int(pos)
+                    f = pos - g
+                    ll += alp_lik[i, k, g] * (1.0 - f) + alp_lik[i, k, g + 1] * f
+                    lh += alp_hid[i, k, g] * (1.0 - f) + alp_hid[i, k, g + 1] * f
+                c = c_idx[p, r]
+                f = c_frac[p, r]
+                bf = b_full[i, c] * (1.0 - f) + b_full[i, c + 1] * f
+                bo = b_ok[i, c] * (1.0 - f) + b_ok[i, c + 1] * f
+                wl = np.exp(ll) * bf * prior[p, r]
+                wh = np.exp(lh) * bo * prior[p, r]
+                for j in range(n_j):
+                    q = quiet[j, p, r]
+                    out[0, i, j] += wl * q
+                    out[1, i, j] += wh * q
     return out
 
 
