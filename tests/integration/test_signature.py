@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
+from compose_support import REPO
 from mlflow.models import Model
 from pydantic import ValidationError
 from service_support import SAMPLE, bundles
@@ -112,3 +116,24 @@ def test_records_without_optional_inputs_are_scored_through_the_signature(logged
     with_nulls = json.loads(signature_frame(records).to_json(orient="split", index=False))
     frame = pd.DataFrame(with_nulls["data"], columns=with_nulls["columns"])
     assert model.predict(frame)["probability"].notna().all()
+
+
+def test_build_docker_context_needs_nothing_of_this_checkout(logged, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``mlflow models generate-dockerfile`` (what ``build-docker`` builds, made without a
+    daemon): the image context holds the model with its code, and installs its requirements;
+    nothing refers to this repository."""
+    local, _, _ = logged
+    out = tmp_path / "docker"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "mlflow"), "models", "generate-dockerfile",
+         "-m", str(local), "-d", str(out), "--env-manager", "virtualenv"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env=os.environ | {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    dockerfile = (out / "Dockerfile").read_text()
+    assert f"COPY model_dir/{local.name} /opt/ml/model" in dockerfile
+    assert "hepatorisk" not in dockerfile and str(REPO) not in dockerfile
+    model = out / "model_dir" / local.name
+    assert (model / "code" / "hepatorisk" / "modeling" / "pyfunc.py").is_file()
+    assert "hepatorisk" not in (model / "requirements.txt").read_text()
