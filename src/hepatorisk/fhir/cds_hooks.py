@@ -24,6 +24,7 @@ __all__ = [
     "ORDER_SELECT_ID",
     "ORDER_SIGN_ID",
     "PREFETCH",
+    "REQUESTS",
     "REQUIRED_PREFETCH",
     "SERVICE_ID",
     "SERVICE_IDS",
@@ -159,6 +160,26 @@ class CdsRequest(_Wire):
     def access_token(self) -> str | None:
         token = (self.fhirAuthorization or {}).get("access_token")
         return token if isinstance(token, str) and token else None
+
+
+class PatientViewRequest(CdsRequest):
+    hook: Literal["patient-view"]
+
+
+class OrderSignRequest(CdsRequest):
+    hook: Literal["order-sign"]
+
+
+class OrderSelectRequest(CdsRequest):
+    hook: Literal["order-select"]
+
+
+# each service's request model: a request for another hook is refused naming ``hook``
+REQUESTS: dict[str, type[CdsRequest]] = {
+    SERVICE_ID: PatientViewRequest,
+    ORDER_SIGN_ID: OrderSignRequest,
+    ORDER_SELECT_ID: OrderSelectRequest,
+}
 
 
 class Coding(_Wire):

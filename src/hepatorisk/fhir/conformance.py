@@ -75,7 +75,7 @@ def operation_definition(version: str) -> dict[str, Any]:
     }
 
 
-def capability_statement(version: str, date: str) -> dict[str, Any]:
+def capability_statement(version: str, date: str, *, cors: bool = False) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement",
         "id": "hepatorisk",
@@ -98,7 +98,7 @@ def capability_statement(version: str, date: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "security": {
-                    "cors": True,
+                    "cors": cors,
                     "description": "Bearer API token (HEPATORISK_API_TOKENS) on $assess; "
                     "metadata, the OperationDefinition and the CodeSystem are open.",
                 },

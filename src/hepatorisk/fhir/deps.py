@@ -21,12 +21,9 @@ from hepatorisk.web.deps import AuditDep, StateDep, declares
 __all__ = ["CdsAssessmentDep", "CdsCallerDep", "cds_enabled", "verifier"]
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
-_cds_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="CdsClientJwt",
-    description="CDS Hooks 2.0 client JWT (ES384/RS384, HEPATORISK_CDS_JWT_ISSUERS) or an API "
-    "token (HEPATORISK_API_TOKENS)",
-)
+# the JSON API's bearer scheme (one "HTTPBearer" in the OpenAPI document, as before): the hooks
+# accept its API tokens, and also CDS client JWTs (documented in discovery's usageRequirements)
+_cds_bearer = HTTPBearer(auto_error=False, description="API token (HEPATORISK_API_TOKENS)")
 
 
 @declares(404)

@@ -50,8 +50,10 @@ async def gather(body: CdsRequest, settings: Settings) -> HookData:
             values[key] = None if sent else _ABSENT  # `"prefetch": null` is "no data"
         else:
             values[key] = prefetch.get(key, _ABSENT)
+    for key, value in (prefetch or {}).items():
+        values.setdefault(key, value)  # keys beyond the templates are read as sent
     notes = Issues()
-    wanted = [k for k, v in values.items() if v is _ABSENT or _failed_read(v)]
+    wanted = [k for k in PREFETCH if values[k] is _ABSENT or _failed_read(values[k])]
     fetcher = _fetcher(body, settings, wanted, notes)
     unobtainable: list[str] = []
     for key in wanted:
@@ -99,7 +101,8 @@ def _fetcher(
 
 def prefetch_bundle(prefetch: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
     """The prefetched resources as one collection Bundle, and the required keys without data."""
-    values = {k: (prefetch or {}).get(k) for k in {*PREFETCH, *(prefetch or {})}}
+    keys = [*PREFETCH, *(k for k in prefetch or {} if k not in PREFETCH)]
+    values = {k: (prefetch or {}).get(k) for k in keys}
     bundle, _ = _collect(values, set())
     missing = [k for k in REQUIRED_PREFETCH if values.get(k) is None or _failed_read(values[k])]
     return bundle, missing

@@ -25,14 +25,20 @@ from hepatorisk.web.json_body import (
     media_type,
 )
 
-__all__ = ["CdsRoute", "FhirBodyDep", "FhirRoute", "fhir_json"]
+__all__ = ["CdsRoute", "FhirBodyDep", "FhirJSONResponse", "FhirRoute", "fhir_json"]
 
 FHIR_JSON = "application/fhir+json"
 _CODES = {401: "login", 403: "forbidden", 404: "not-found", 413: "too-costly", 503: "transient"}
 
 
+class FhirJSONResponse(JSONResponse):
+    """JSON with FHIR's media type (documented as such in the OpenAPI document)."""
+
+    media_type = FHIR_JSON
+
+
 def fhir_json(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status, media_type=FHIR_JSON)
+    return FhirJSONResponse(data, status_code=status)
 
 
 @declares(400, 415, 422)  # not JSON, not FHIR JSON, not a usable Bundle

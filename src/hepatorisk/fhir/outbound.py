@@ -103,9 +103,7 @@ def _included(mapped: MappedBundle, request_id: str) -> list[tuple[Entry, str]]:
         if any(entry is e for e, _ in out):
             continue
         full = entry.full_url if _valid_full_url(entry.full_url) else None
-        out.append(
-            (entry, full or f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{request_id}/{entry.path}')}")
-        )
+        out.append((entry, full or _urn(request_id, entry.path)))
     return out
 
 

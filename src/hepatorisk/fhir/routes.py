@@ -4,6 +4,7 @@ Thin handlers: each takes its body and the one assessment dependency (``Assessme
 calls one function of ``workflow.py``.
 """
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from hepatorisk import __version__
 from hepatorisk.fhir.cds_hooks import (
     HOOKS,
-    CdsRequest,
+    REQUESTS,
     CdsResponse,
     DiscoveryResponse,
     FeedbackRequest,
@@ -26,7 +27,7 @@ from hepatorisk.fhir.conformance import (
     operation_definition,
 )
 from hepatorisk.fhir.deps import CdsAssessmentDep, CdsCallerDep, cds_enabled
-from hepatorisk.fhir.http import CdsRoute, FhirBodyDep, FhirRoute, fhir_json
+from hepatorisk.fhir.http import CdsRoute, FhirBodyDep, FhirJSONResponse, FhirRoute, fhir_json
 from hepatorisk.fhir.workflow import fhir_assess, hook_cards, record_feedback
 from hepatorisk.web.deps import AssessmentDep, AuditDep, SettingsDep
 
@@ -59,18 +60,18 @@ _BUNDLE_BODY: dict[str, Any] = {
 }
 
 
-@fhir.get("/metadata", response_class=JSONResponse)
-def metadata() -> JSONResponse:
+@fhir.get("/metadata", response_class=FhirJSONResponse)
+def metadata(settings: SettingsDep) -> JSONResponse:
     """The CapabilityStatement (open, as FHIR servers serve it)."""
-    return fhir_json(capability_statement(__version__, _STARTED))
+    return fhir_json(capability_statement(__version__, _STARTED, cors=bool(settings.cors_origins)))
 
 
-@fhir.get(f"/OperationDefinition/{OPERATION_ID}", response_class=JSONResponse)
+@fhir.get(f"/OperationDefinition/{OPERATION_ID}", response_class=FhirJSONResponse)
 def assess_definition() -> JSONResponse:
     return fhir_json(operation_definition(__version__))
 
 
-@fhir.get("/CodeSystem/hepatorisk", response_class=JSONResponse)
+@fhir.get("/CodeSystem/hepatorisk", response_class=FhirJSONResponse)
 def hepatorisk_codes() -> JSONResponse:
     """hepatorisk's own codes (RiskAssessment code/outcome/method, card topics, override
     reasons), published so every code the service answers can be looked up."""
@@ -96,21 +97,29 @@ def _service(service_id: str) -> str:
     return service_id
 
 
-@cds.post(
-    "/{service_id}",
-    response_model=CdsResponse,
-    response_model_exclude_none=True,
-    responses={412: {"description": "required data neither prefetched nor readable from the "
-                     "fhirServer (OperationOutcome)"}},
-)  # fmt: skip
-async def hook(
-    service_id: str, body: CdsRequest, ctx: CdsAssessmentDep, settings: SettingsDep
-) -> CdsResponse:
-    """Cards from the prefetch (what it lacks read from the fhirServer); every assessment is
-    audited as /v1/assess is."""
-    if body.hook != HOOKS[_service(service_id)]:
-        raise HTTPException(422, f"this service answers the {HOOKS[service_id]} hook")
-    return await hook_cards(ctx, body, settings=settings, service_id=service_id)
+def _hook_route(service_id: str) -> Callable[..., Coroutine[Any, Any, CdsResponse]]:
+    model = REQUESTS[service_id]  # a request for another hook is a 422 naming `hook`
+
+    async def hook(body: model, ctx: CdsAssessmentDep, settings: SettingsDep) -> CdsResponse:  # type: ignore[valid-type]
+        """Cards from the prefetch (what it lacks read from the fhirServer); every assessment
+        is audited as /v1/assess is."""
+        return await hook_cards(ctx, body, settings=settings, service_id=service_id)
+
+    hook.__name__ = f"hook_{HOOKS[service_id].replace('-', '_')}"
+    return hook
+
+
+for _sid in HOOKS:  # one documented path per service, as discovery lists them
+    cds.add_api_route(
+        f"/{_sid}",
+        _hook_route(_sid),
+        methods=["POST"],
+        response_model=CdsResponse,
+        response_model_exclude_none=True,
+        summary=f"CDS Hooks {HOOKS[_sid]}: {_sid}",
+        responses={412: {"description": "required data neither prefetched nor readable from "
+                         "the fhirServer (OperationOutcome)"}},
+    )  # fmt: skip
 
 
 @cds.post("/{service_id}/feedback")
