@@ -140,7 +140,10 @@ def invariant_failures(resource: dict[str, Any], where: str) -> list[str]:
     out = []
     for key, expression in rules.items():
         RESULTS["invariants evaluated"] += 1
-        result = evaluate(resource, expression, _ENV, models["r4"])  # choice types: R4's model
+        try:
+            result = evaluate(resource, expression, _ENV, models["r4"])  # choice types: R4's
+        except Exception as exc:  # a wrongly typed element: the invariant cannot hold
+            result = [f"not evaluable: {type(exc).__name__}"]
         if result != [True]:
             out.append(f"{where}: {kind} {key} fails ({result})")
     return out
