@@ -73,5 +73,5 @@ def _value(name: str, record: dict[str, Any], values: pd.Series) -> Any:
     if name in record:
         v = record[name]
         return float(v) if isinstance(v, bool | int) else v
-    v = values[name]
-    return None if pd.isna(v) else float(v)
+    v = values[name]  # derived, or a history level the service filled in (week 0: 'none')
+    return None if pd.isna(v) else v if isinstance(v, str) else float(v)
