@@ -84,7 +84,7 @@ def _score_input(cohort: Path, rows: int, folder: Path) -> int:
     sizes = [pq.ParquetFile(p).metadata.num_rows for p in parts]
     total, i = 0, 0
     while total < rows:
-        (folder / part_name(i)).symlink_to(parts[i % len(parts)])
+        (folder / part_name(i)).symlink_to(parts[i % len(parts)].resolve())
         total += sizes[i % len(parts)]
         i += 1
     return total
