@@ -48,7 +48,7 @@ def test_shap_stays_exact_and_the_bundle_round_trips(
     e = loaded.explain(rows)
     np.testing.assert_allclose(e.base_value + e.values.sum(axis=1), e.log_odds, atol=1e-9)
     np.testing.assert_allclose(e.probability, loaded.predict_proba(rows), atol=1e-9)
-    complete = rows.dropna(axis=0)  # rows with every input known: the map is exactly affine
+    complete = records.dropna(axis=0).head(30)  # every input known: the map is exactly affine
     assert len(complete) >= 10
     old, now = relapse_model.explain(complete), loaded.explain(complete)
     np.testing.assert_allclose(now.values, rec.slope * old.values, atol=1e-9)

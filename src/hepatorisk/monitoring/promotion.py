@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from hepatorisk import tracking
+from hepatorisk.exceptions import HepatoriskError
 from hepatorisk.monitoring import change_record
 from hepatorisk.monitoring.challenger import LOCAL_GATE_FILE, RECALIBRATED_FROM
 from hepatorisk.training import gate
@@ -29,12 +30,16 @@ def promote(name: str) -> tuple[GateDecision, str, str | None]:
         decision, new, old = gate.promote(name)
     else:
         decision, new, old = _promote_recalibrated(name, challenger, tags[RECALIBRATED_FROM])
-    if decision.passed and old != new:
-        record = change_record.build(name, new, old, decision.reasons)
-        if challenger is not None and challenger.run_id:
+    if decision.passed and old != new and challenger is not None and challenger.run_id:
+        try:
+            record = change_record.build(name, new, old, decision.reasons)
             change_record.store(record, challenger.run_id)
-            decision.reasons.append(f"change record: run {challenger.run_id}, "
-                                    f"{change_record.CHANGE_RECORD}")  # fmt: skip
+        except HepatoriskError as exc:  # promoted already: say loudly that the record is missing
+            decision.reasons.append(f"WARNING: change record NOT written ({exc})")
+        else:
+            decision.reasons.append(
+                f"change record: run {challenger.run_id}, {change_record.CHANGE_RECORD}"
+            )
     return decision, new, old
 
 
