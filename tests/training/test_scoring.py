@@ -10,6 +10,7 @@ import pytest
 from training_support import FAST, PIPELINES
 
 from hepatorisk.cli import main
+from hepatorisk.cohorts.history import at_entry
 from hepatorisk.tracking import load_versioned_model
 from hepatorisk.training.runner import run_pipeline
 
@@ -52,6 +53,7 @@ def test_export_gives_a_folder_that_loads_without_the_registry(trained: Path) ->
     loaded = load_versioned_model(str(folder))
     assert (loaded.name, loaded.version, loaded.alias) == ("hepatorisk-liver", "1", "challenger")
     records = pd.read_parquet(trained / "work" / "cohort" / "patients.parquet").head(10)
+    records = pd.concat([records, pd.DataFrame(at_entry(len(records)))], axis=1)  # week 0
     registry = load_versioned_model("models:/hepatorisk-liver/1").bundle.predict_proba(records)
     np.testing.assert_allclose(loaded.bundle.predict_proba(records), registry, atol=0)
 

@@ -73,6 +73,7 @@ def test_evaluate_logs_the_what_if_against_the_truth(liver_run: Run) -> None:
 
     # recomputed here by hand: the model's change, the true change, on the test users
     test = dataset.frame.iloc[parts.test]
+    test = test[test["landmark_week"] == 0]  # the true effect is that of a dose set from entry
     users = test[test["kratom_product"] != "none"]
     stopped = users.assign(
         kratom_product=pd.Categorical(
