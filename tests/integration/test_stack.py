@@ -388,8 +388,9 @@ def test_built_wheel_in_a_fresh_venv_serves_with_the_runtime_lock_only(
               str(REPO / "requirements.lock")], env, 1200)  # fmt: skip
     stack.run("venv: wheel", [*pip, "install", "--no-deps", str(wheel)], env, 300)
     stack.run("venv: pip check", [*pip, "check"], env, 300)
-    listed = subprocess.run([*pip, "list", "--format=json"], capture_output=True, text=True,
-                            check=True, env=env).stdout  # fmt: skip
+    # without --quiet: pip list writes nothing with it
+    listed = subprocess.run([*pip[:-1], "list", "--format=json"], capture_output=True,
+                            text=True, check=True, env=env).stdout  # fmt: skip
     installed = {p["name"].lower() for p in json.loads(listed)}
     assert "hepatorisk" in installed and not installed & set(DEV_TOOLS), installed & set(DEV_TOOLS)
 
