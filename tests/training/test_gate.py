@@ -101,3 +101,16 @@ def test_promote_without_challenger_is_a_clear_error(
 ) -> None:
     assert main(["promote", "hepatorisk-nothing"]) == 2
     assert "no version has the alias 'challenger'" in capsys.readouterr().err
+
+
+def test_landmark_slope_is_refused_on_evidence_not_on_noise() -> None:
+    """A late landmark holds tens of events: its slope is refused only when the 95% interval
+    lies wholly outside the range (the pooled slope keeps the point rule)."""
+    good = {"test_auroc": 0.80, "test_cal_slope": 1.0, "test_auroc_w12": 0.78}
+    noisy = {"test_cal_slope_w12": 1.38, "test_cal_slope_w12_lo": 0.95, "test_cal_slope_w12_hi": 2}
+    assert decide({**good, **noisy}, SUBGROUPS_OK, GATE).passed
+    off = {"test_cal_slope_w12": 1.38, "test_cal_slope_w12_lo": 1.25, "test_cal_slope_w12_hi": 1.5}
+    refused = decide({**good, **off}, SUBGROUPS_OK, GATE)
+    assert [r for r in refused.reasons if r.startswith("FAIL")] == [
+        "FAIL: landmark week 12: calibration slope 1.380 (95% CI 1.25-1.50) overlaps [0.8, 1.2]"
+    ]

@@ -7,7 +7,9 @@ absolute AUROC floor instead.
 
 Landmark models (issue 13) are also checked at each landmark week found in the metrics
 (``test_auroc_w<L>``): that week's AUROC against the landmark floor, its calibration slope
-against the landmark range and, where a truth was known, its model/oracle AUROC ratio against
+against the landmark range (a landmark is a stratum with few events at late weeks: refused when
+the slope's 95% bootstrap interval lies wholly outside the range; the point alone when no
+interval was logged) and, where a truth was known, its model/oracle AUROC ratio against
 the ratio floor; a failure names the landmark.
 """
 
@@ -90,10 +92,21 @@ def _check_landmarks(decision: GateDecision, metrics: dict[str, float], gate: Ga
             f"landmark week {week}: test AUROC {auroc:.3f} >= floor {floor:.3f}",
         )
         slope = metrics.get(f"test_cal_slope_w{week}", math.nan)
-        decision.check(
-            math.isfinite(slope) and low <= slope <= high,
-            f"landmark week {week}: calibration slope {slope:.3f} within [{low}, {high}]",
-        )
+        lo = metrics.get(f"test_cal_slope_w{week}_lo", math.nan)
+        hi = metrics.get(f"test_cal_slope_w{week}_hi", math.nan)
+        if math.isfinite(lo) and math.isfinite(hi):
+            # a landmark is a stratum (weeks 8-12 hold tens of events): refused when its 95%
+            # interval lies wholly outside the range, i.e. on evidence of miscalibration
+            decision.check(
+                math.isfinite(slope) and lo <= high and hi >= low,
+                f"landmark week {week}: calibration slope {slope:.3f} (95% CI {lo:.2f}-{hi:.2f})"
+                f" overlaps [{low}, {high}]",
+            )
+        else:
+            decision.check(
+                math.isfinite(slope) and low <= slope <= high,
+                f"landmark week {week}: calibration slope {slope:.3f} within [{low}, {high}]",
+            )
         ratio = metrics.get(f"auroc_vs_oracle_w{week}")
         if gate.landmark_min_auroc_vs_oracle is not None and ratio is not None:
             decision.check(
