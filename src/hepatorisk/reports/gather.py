@@ -70,6 +70,10 @@ def gather_report(
         "dataset_digest": bundle.metadata.get("dataset_digest"),
         "n_test": len(test),
         "n_development": int((run.records["split"] != "test").sum()),
+        # a landmark model's rows are assessments: one per patient at each landmark week at risk
+        "unit": "assessments (patient x landmark week)"
+        if "landmark_week" in run.records.columns
+        else "patients",
         "tripod_source": card.tripod_source(),
         "synthetic": bundle.metadata.get("cohort_kind", run.params.get("cohort.kind"))
         == "synthetic",
