@@ -176,7 +176,6 @@ class RunLogger:
         import mlflow.pyfunc
 
         from hepatorisk.modeling import mlflow_model, pyfunc
-        from hepatorisk.modeling.signature import record_signature
 
         with warnings.catch_warnings():
             # integer columns are deliberate: the record's counts and ages are never missing
@@ -389,3 +388,23 @@ def _load_folder(folder: Path) -> VersionedModel:
         alias=facts.get("alias"),
         run_id=facts.get("run_id"),
     )
+
+
+def record_signature(example: pd.DataFrame, output: pd.DataFrame, params: dict[str, Any]) -> Any:
+    """MLflow's signature inferred from ``example`` (types), every input column marked
+    required only if it is in ``modeling.signature.REQUIRED_RECORD_COLUMNS``."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    from hepatorisk.modeling.signature import REQUIRED_RECORD_COLUMNS
+
+    inferred = infer_signature(example, output, params=params)
+    if inferred.inputs is None:
+        return inferred
+    inputs = Schema(
+        [
+            ColSpec(c.type, c.name, required=c.name in REQUIRED_RECORD_COLUMNS)
+            for c in inferred.inputs.inputs
+        ]
+    )
+    return ModelSignature(inputs=inputs, outputs=inferred.outputs, params=inferred.params)

@@ -1,5 +1,6 @@
-"""The logged models' MLflow signature: the patient record, each column required only if the
-service's request requires it.
+"""The logged models' signature: the patient record, each column required only if the service's
+request requires it (``tracking.record_signature`` builds MLflow's from this list, in the one
+module that imports MLflow).
 
 ``REQUIRED_RECORD_COLUMNS`` is the one list of record columns a caller must give (the API's
 ``AssessRequest`` requires exactly these; ``tests/integration/test_stack.py`` holds the two
@@ -10,11 +11,7 @@ that INR, platelets or any other optional value is always there.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
-
-__all__ = ["REQUIRED_RECORD_COLUMNS", "record_signature"]
+__all__ = ["REQUIRED_RECORD_COLUMNS"]
 
 REQUIRED_RECORD_COLUMNS = frozenset(
     {
@@ -31,21 +28,3 @@ REQUIRED_RECORD_COLUMNS = frozenset(
         "bilirubin_uln_mg_dl",
     }
 )
-
-
-def record_signature(example: pd.DataFrame, output: pd.DataFrame, params: dict[str, Any]) -> Any:
-    """MLflow's signature inferred from ``example`` (types), every input column marked
-    required only if it is in ``REQUIRED_RECORD_COLUMNS``."""
-    from mlflow.models import ModelSignature, infer_signature
-    from mlflow.types.schema import ColSpec, Schema
-
-    inferred = infer_signature(example, output, params=params)
-    if inferred.inputs is None:
-        return inferred
-    inputs = Schema(
-        [
-            ColSpec(c.type, c.name, required=c.name in REQUIRED_RECORD_COLUMNS)
-            for c in inferred.inputs.inputs
-        ]
-    )
-    return ModelSignature(inputs=inputs, outputs=inferred.outputs, params=inferred.params)
