@@ -11,16 +11,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
+from fhir_support import AUDIENCE, MODEL_CARD, cds_settings
 from fhir_validation import RESULTS, check_answer
 from local_server import LocalServer, local_server
 from service_support import bundles, make_settings, model_dirs, running
 
 from hepatorisk.settings import Settings
 
-__all__ = ["bundles", "client", "fhir_server", "model_dirs", "settings"]
-
-MODEL_CARD = "https://hepatorisk.example.org/model-card"
-AUDIENCE = "https://cds.example.org/cds-services"
+__all__ = [
+    "AUDIENCE",
+    "MODEL_CARD",
+    "bundles",
+    "cds_settings",
+    "client",
+    "fhir_server",
+    "model_dirs",
+    "settings",
+]
 
 
 @pytest.fixture(scope="session")
@@ -35,18 +42,6 @@ def fhir_server(_server: LocalServer) -> Iterator[LocalServer]:
     _server.reset()
     yield _server
     _server.reset()
-
-
-def cds_settings(base: Settings, **overrides: Any) -> Settings:
-    """``base`` with the CDS Hooks settings the FHIR tests use (and ``overrides``)."""
-    values = {
-        "model_card_url": MODEL_CARD,
-        "cds_audience": AUDIENCE,
-        "cds_fhir_server_allow_http": True,
-        "cds_http_timeout": 2.0,
-        **overrides,
-    }
-    return Settings(**{**base.model_dump(), **values})  # validated, as at start-up
 
 
 @pytest.fixture

@@ -15,10 +15,29 @@ import pandas as pd
 from service_support import SAMPLE
 
 from hepatorisk.cohorts.synthetic import load_cohort
+from hepatorisk.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+MODEL_CARD = "https://hepatorisk.example.org/model-card"
+AUDIENCE = "https://cds.example.org/cds-services"
+
+
+def cds_settings(base: Settings, **overrides: Any) -> Settings:
+    """``base`` with the CDS Hooks settings the FHIR tests use (and ``overrides``).
+
+    Lives here, not in ``conftest``: in the full suite the module name ``conftest`` can
+    resolve to another folder's conftest, so tests import it from this uniquely named module.
+    """
+    values = {
+        "model_card_url": MODEL_CARD,
+        "cds_audience": AUDIENCE,
+        "cds_fhir_server_allow_http": True,
+        "cds_http_timeout": 2.0,
+        **overrides,
+    }
+    return Settings(**{**base.model_dump(), **values})  # validated, as at start-up
 
 
 def example(name: str) -> dict[str, Any]:

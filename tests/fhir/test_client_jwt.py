@@ -7,8 +7,7 @@ import time
 import uuid
 
 import pytest
-from conftest import AUDIENCE, cds_settings
-from fhir_support import example
+from fhir_support import AUDIENCE, cds_settings, example
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from pydantic import ValidationError

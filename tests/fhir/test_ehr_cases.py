@@ -11,8 +11,8 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fhir_support import FHIR_JSON, example
-from service_support import AUTH
+from fhir_support import FHIR_JSON, cds_settings, example
+from service_support import AUTH, running
 
 from hepatorisk.fhir import map_bundle
 from hepatorisk.fhir.cds_hooks import ORDER_SELECT_ID, ORDER_SIGN_ID, SERVICE_ID
@@ -412,9 +412,6 @@ def test_order_without_labs_asks_for_the_baseline_panel(client):
 
 
 def test_cds_hooks_can_be_switched_off_and_cors_allows_the_sandbox(settings):
-    from conftest import cds_settings
-    from service_support import running
-
     off = cds_settings(settings, cds_hooks_enabled=False)
     with running(off) as c:
         assert c.get("/cds-services").status_code == 404

@@ -134,7 +134,9 @@ def test_fhir_errors_carry_the_request_id_as_the_outcome_id(clients):
 def test_cds_mapping_errors_carry_the_request_id_as_the_outcome_id(clients):
     live = clients["live"]
     hook = copy.deepcopy(example("cds_hooks_patient_view.json"))
-    del hook["prefetch"]["patient"]
+    # a prefetched resource the mapper refuses (an absent key would be read from the fhirServer,
+    # or be a 412 without one: CDS Hooks 2.0 prefetch semantics)
+    hook["prefetch"]["liverLabs"]["entry"][0]["resource"]["resourceType"] = "Kratom"
     r = live.post(HOOK, json=hook, headers=AUTH)
     assert r.status_code == 422
     _outcome_id(r)

@@ -21,7 +21,7 @@ from service_support import ADMIN, AUTH, TestClient, patient, running
 
 from hepatorisk.app import create_app
 from hepatorisk.assessment.model_pair import load_model_pair
-from hepatorisk.fhir.cds_hooks import SERVICE_ID
+from hepatorisk.fhir.cds_hooks import ORDER_SELECT_ID, ORDER_SIGN_ID, SERVICE_ID
 from hepatorisk.settings import Settings
 from hepatorisk.web.deps import get_state
 
@@ -39,6 +39,14 @@ def _feedback() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _order_select() -> dict[str, Any]:
+    hook = example("cds_hooks_order_sign.json")
+    [entry] = hook["context"]["draftOrders"]["entry"]
+    hook["hook"] = "order-select"
+    hook["context"]["selections"] = [f"MedicationRequest/{entry['resource']['id']}"]
+    return hook
+
+
 def valid_request(method: str, path: str) -> dict[str, Any]:
     """A request the operation answers with success: body, headers, path."""
     json_bodies = {
@@ -47,6 +55,8 @@ def valid_request(method: str, path: str) -> dict[str, Any]:
         "/v1/explain": patient(),
         "/v1/assess/batch": {"patients": [patient()]},
         HOOK: example("cds_hooks_patient_view.json"),
+        f"/cds-services/{ORDER_SIGN_ID}": example("cds_hooks_order_sign.json"),
+        f"/cds-services/{ORDER_SELECT_ID}": _order_select(),
         "/cds-services/{service_id}/feedback": _feedback(),
         "/v1/outcomes": {"outcomes": [{"outcome": "liver", "value": 0, "request_id": "0" * 32}]},
     }
@@ -98,12 +108,15 @@ def failing(status: int, method: str, path: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def clients(model_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """live: ready; cold: models and audit log not open (no lifespan); small: a 1 kB body
-    limit; broken: every dependency fails unexpectedly."""
+    limit; broken: every dependency fails unexpectedly; cds_off: ready, CDS Hooks switched off
+    (``HEPATORISK_CDS_HOOKS_ENABLED`` false: every CDS Hooks route answers 404)."""
     from service_support import make_settings
 
     settings: Settings = make_settings(model_dirs, tmp_path_factory.mktemp("statuses"))
     small = settings.model_copy(update={"max_body_bytes": 1_000})
-    with running(settings) as live:
+    off_base = make_settings(model_dirs, tmp_path_factory.mktemp("cds-off"))
+    cds_off = Settings(**{**off_base.model_dump(), "cds_hooks_enabled": False})
+    with running(settings) as live, running(cds_off) as off:
         models = load_model_pair(settings.liver_model, settings.relapse_model)
         broken_app = create_app(settings, models=models)
 
@@ -116,11 +129,27 @@ def clients(model_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactor
             "cold": TestClient(create_app(settings)),
             "small": TestClient(create_app(small)),
             "broken": TestClient(broken_app, raise_server_exceptions=False),
+            "cds_off": off,
         }
 
 
 def client_for(status: int) -> str:
     return {503: "cold", 413: "small", 500: "broken"}.get(status, "live")
+
+
+def cases(status: int, method: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every (client, request) that must produce ``status`` on this operation."""
+    if status == 404 and path.startswith("/cds-services"):
+        # every CDS Hooks route: a valid request while CDS Hooks are switched off; a route with
+        # a service id in its path: also an unknown service id while they are on
+        found = [("cds_off", valid_request(method, path))]
+        if "{service_id}" in path:
+            found.append(("live", failing(status, method, path)))
+        return found
+    found = [(client_for(status), failing(status, method, path))]
+    if status == 422 and path == HOOK:  # both formats: the hook's own and the mapping's
+        found.append(("live", _cds_mapping_error(method, path)))
+    return found
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -141,7 +170,10 @@ def test_every_route_documents_its_error_statuses(clients):
     assert statuses["post", "/v1/predict"] == {400, 401, 413, 415, 422, 500, 503}
     assert statuses["post", "/v1/assess/batch"] == {400, 401, 413, 415, 422, 500, 503}
     assert statuses["post", "/fhir/RiskAssessment/$assess"] == {400, 401, 413, 415, 422, 500, 503}
-    assert statuses["post", HOOK] == {400, 401, 412, 413, 415, 422, 500, 503}
+    # 404 on the CDS Hooks routes: HEPATORISK_CDS_HOOKS_ENABLED false (``fhir.deps.cds_enabled``)
+    assert statuses["post", HOOK] == {400, 401, 404, 412, 413, 415, 422, 500, 503}
+    assert 404 in statuses["get", "/cds-services"]
+    assert 404 in statuses["post", "/cds-services/{service_id}/feedback"]
 
 
 def test_every_documented_error_is_answered_as_documented(clients):
@@ -149,14 +181,9 @@ def test_every_documented_error_is_answered_as_documented(clients):
     operations = _operations(document)
     assert len(operations) > 40
     for method, path, status in operations:
-        request = failing(status, method, path)
-        if status == 422 and path == HOOK:  # both formats: the hook's own and the mapping's
-            variants = [request, _cds_mapping_error(method, path)]
-        else:
-            variants = [request]
-        for r in variants:
-            response = clients[client_for(status)].request(**r)
-            where = f"{method.upper()} {path} -> {status}"
+        for client, r in cases(status, method, path):
+            response = clients[client].request(**r)
+            where = f"{method.upper()} {path} -> {status} ({client})"
             assert response.status_code == status, f"{where}: got {response.status_code}"
             media = response.headers["content-type"].split(";")[0]
             content = document["paths"][path][method]["responses"][str(status)]["content"]
@@ -170,7 +197,9 @@ def test_every_documented_error_is_answered_as_documented(clients):
 def _cds_mapping_error(method: str, path: str) -> dict[str, Any]:
     r = valid_request(method, path)
     r["json"] = copy.deepcopy(r["json"])
-    del r["json"]["prefetch"]["patient"]
+    # a prefetched resource the mapper refuses (an absent key is read from the fhirServer, or
+    # is a 412 without one: CDS Hooks 2.0 prefetch semantics)
+    r["json"]["prefetch"]["liverLabs"]["entry"][0]["resource"]["resourceType"] = "Kratom"
     return r
 
 
