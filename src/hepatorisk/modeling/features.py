@@ -134,8 +134,14 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         self.sources_ = sources
         self.feature_names_out_ = [*self.columns, *derived]
         self.categorical_features_ = [c for c in self.columns if self.kinds_[c] == "categorical"]
-        # each input column's plausible values given its parents, for unknown inputs
-        self.plausible_: PlausibleValues | None = PlausibleValues.fit(X, required, self.kinds_)
+        # each input column's plausible values given its parents, for unknown inputs; a landmark
+        # model's rows repeat each patient at every week still at risk (later weeks keep the
+        # lower-risk patients), so the baseline record's distribution is taken from the
+        # week-0 rows: one per patient, the population a week-0 assessment comes from
+        entry = X
+        if "landmark_week" in X.columns and (X["landmark_week"] == 0).any():
+            entry = X[X["landmark_week"] == 0]
+        self.plausible_: PlausibleValues | None = PlausibleValues.fit(entry, required, self.kinds_)
         return self
 
     def arrays(self, X: Records) -> dict[str, np.ndarray]:

@@ -165,7 +165,16 @@ def kratom_user_checks(
         for c in cols:
             unknown[c] = pd.Series([None] * len(unknown), dtype=object)
         p = _predict(bundle, unknown, raw)
-        out[f"{name}_scored_as_non_user"] = int((differs & (np.abs(p - p_none) < 1e-9)).sum())
+        # read as a non-user: the unknown went down the trees' missing branch (not averaged)
+        # and landed on the non-user's risk; an average over plausible values that happens to
+        # equal it (small trees put every plausible content in the non-user's leaves) is not
+        completion = None if raw else bundle.complete(unknown)
+        averaged = np.zeros(len(unknown), dtype=bool)
+        if completion is not None:
+            for c in cols:
+                averaged |= completion.marginalised.get(c, np.zeros(len(unknown), dtype=bool))
+        same = differs & (np.abs(p - p_none) < 1e-9) & ~averaged
+        out[f"{name}_scored_as_non_user"] = int(same.sum())
     return out
 
 
