@@ -92,8 +92,13 @@ schema = schemathesis.openapi.from_asgi(
 def live_app(
     model_dirs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """One app for every operation: models loaded, audit log open, the test tokens."""
-    with running(make_settings(model_dirs, tmp_path_factory.mktemp("fuzz"))) as client:
+    """One app for every operation: models loaded, audit log and monitoring store open (so that
+    POST /v1/outcomes answers as documented, not 503), the test tokens."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    settings = make_settings(model_dirs, folder).model_copy(
+        update={"monitoring_db_url": f"sqlite:///{folder / 'monitoring.db'}"}
+    )
+    with running(settings) as client:
         SERVED.app = client.app
         try:
             yield
