@@ -30,7 +30,8 @@ REQUIRED_METRICS = (
     "oracle_brier",
     "auroc_vs_oracle",
     # landmark models: every landmark's metrics, the week-0 truth, the other design
-    *(f"test_{m}_w{w}" for m in ("auroc", "auroc_lo", "cal_slope", "n") for w in (0, 2, 4, 8, 12)),
+    *(f"test_{m}_w{w}" for m in ("auroc", "cal_slope", "n") for w in (0, 2, 4, 8, 12)),
+    *(f"test_auroc_w{w}_lo" for w in (0, 2, 4, 8, 12)),
     "auroc_vs_oracle_w0",
     "perlm_test_auroc",
     *(

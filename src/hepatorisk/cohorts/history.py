@@ -172,6 +172,9 @@ def history_features(
     frame["patient_id"] = frame["patient_id"].astype("string")
     for c in CATEGORICAL_HISTORY:
         frame[c] = frame[c].astype("string")
+    for c in HISTORY_COLUMNS:  # numeric inputs are float64 (a served record may hold NaN)
+        if c not in CATEGORICAL_HISTORY:
+            frame[c] = frame[c].astype("float64")
     return frame.loc[:, ["patient_id", *HISTORY_COLUMNS]]
 
 
