@@ -26,7 +26,7 @@ def test_honest_model_stays_below_the_oracle_and_a_smuggled_leak_does_not(projec
     must be reading the future. Smuggle the week-12 outcome into the patients table (past the
     outcomes-table guard) and the check catches it."""
     honest = run_pipeline(PIPELINES / "liver_synthetic.yaml", FAST, root=project)
-    assert honest.metrics["auroc_vs_oracle"] <= 1.02
+    assert honest.metrics["auroc_vs_oracle_w0"] <= 1.02
 
     cohort = project / "work" / "cohort"
     patients = pd.read_parquet(cohort / "patients.parquet")
@@ -42,4 +42,7 @@ def test_honest_model_stays_below_the_oracle_and_a_smuggled_leak_does_not(projec
     patients.to_parquet(cohort / "patients.parquet", index=False)
     assert len(outcomes) == len(patients)
     leaky = run_pipeline(PIPELINES / "liver_synthetic.yaml", FAST, root=project)
-    assert leaky.metrics["auroc_vs_oracle"] > 1.02
+    # the leaked baseline moves entry-time exclusions (no week-0 events are left, so the leaky
+    # run logs no oracle ratio): judge its pooled AUROC against the honest run's oracle
+    ratio = leaky.metrics["test_auroc"] / honest.metrics["oracle_auroc"]
+    assert ratio > 1.02, ratio
