@@ -125,7 +125,9 @@ def test_no_server_error_and_every_response_as_documented(case: schemathesis.Cas
     excluded = [allow_header_conformance]
     if not case.operation.path.startswith("/v1/"):
         excluded.append(positive_data_acceptance)
-    case.call_and_validate(excluded_checks=excluded)
+    # a fuzzed batch of explained patients with many unknown inputs takes seconds on a loaded
+    # 2-core machine (issue 20); a server error or an undocumented answer still fails
+    case.call_and_validate(excluded_checks=excluded, timeout=60)
 
 
 @pytest.mark.parametrize("unit", ["mg/dL", "umol/L"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from hepatorisk.assessment.fields import StrictModel
 from hepatorisk.monitoring.store import Outcome, patient_key
@@ -18,28 +18,51 @@ from hepatorisk.web.json_body import JsonBodyRoute
 router = APIRouter(prefix="/v1", tags=["monitoring"], route_class=JsonBodyRoute)
 
 
-class OutcomeIn(StrictModel):
+class _Outcome(StrictModel):
     outcome: Literal["liver", "relapse"]
-    value: Annotated[int, Field(ge=0, le=1, description="1: the event happened; 0: it did not")]
-    request_id: Annotated[
-        str | None,
-        Field(None, min_length=8, max_length=64, pattern=r"^[0-9a-f]+$",
-              description="the request id the assessment answered with"),
-    ] = None  # fmt: skip
+    value: Annotated[Literal[0, 1], Field(description="1: the event happened; 0: it did not")]
     item: Annotated[
-        int | None, Field(None, ge=0, description="the patient's position in a batch (0 first)")
+        int | None,
+        Field(None, ge=0, le=1_000_000, description="the patient's position in a batch (0 first)"),
     ] = None
-    patient_ref: Annotated[
-        str | None,
-        Field(None, min_length=1, max_length=200,
-              description="the patient reference sent with the assessment (stored keyed-hashed)"),
-    ] = None  # fmt: skip
 
-    @model_validator(mode="after")
-    def _one_key(self) -> OutcomeIn:
-        if (self.request_id is None) == (self.patient_ref is None):
-            raise ValueError("give exactly one of request_id and patient_ref")
-        return self
+    @field_validator("item", mode="before")
+    @classmethod
+    def _whole(cls, v: object) -> object:
+        """41.0 as 41: JSON Schema's integer includes it (as the request fields do)."""
+        return int(v) if type(v) is float and v.is_integer() else v
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _a_number(cls, v: object) -> object:
+        """The schema's enum [0, 1] holds numbers: JSON true/false is not one of them."""
+        if isinstance(v, bool):
+            raise ValueError("value must be the number 0 or 1, not true or false")
+        return v
+
+
+class OutcomeByRequest(_Outcome):
+    """An outcome keyed by the request id the assessment answered with."""
+
+    request_id: Annotated[
+        str,
+        Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$",
+              description="the request id the assessment answered with"),
+    ]  # fmt: skip
+
+
+class OutcomeByPatient(_Outcome):
+    """An outcome keyed by the patient reference sent with the assessment."""
+
+    patient_ref: Annotated[
+        str,
+        Field(min_length=1, max_length=200,
+              description="the patient reference sent with the assessment (stored keyed-hashed)"),
+    ]  # fmt: skip
+
+
+# exactly one key, stated in the schema itself (each form forbids the other's field)
+OutcomeIn = OutcomeByRequest | OutcomeByPatient
 
 
 class OutcomesIn(StrictModel):
@@ -71,9 +94,11 @@ def report_outcomes(body: OutcomesIn, state: StateDep, caller: CallerDep) -> Out
         Outcome(
             outcome=o.outcome,
             value=o.value,
-            request_id=o.request_id,
+            request_id=o.request_id if isinstance(o, OutcomeByRequest) else None,
             item=o.item,
-            patient_key=patient_key(salt, o.patient_ref) if o.patient_ref else None,
+            patient_key=(
+                patient_key(salt, o.patient_ref) if isinstance(o, OutcomeByPatient) else None
+            ),
         )
         for o in body.outcomes
     ]
