@@ -96,7 +96,8 @@ def test_an_unknown_revision_is_refused_by_the_log_by_db_upgrade_and_by_serve(
 def test_an_older_known_revision_asks_for_db_upgrade(tmp_path, monkeypatch):
     AuditLog(_url(tmp_path), SALT).close()
     # a version with two revisions, the database at the first: the log names the way out
-    monkeypatch.setattr(audit_migrations, "head", lambda: "0002")
-    monkeypatch.setattr(audit_migrations, "known", lambda: ["0001", "0002"])
+    schema = type(audit_migrations.SCHEMA)  # the machinery every store shares
+    monkeypatch.setattr(schema, "head", lambda self: "0002")
+    monkeypatch.setattr(schema, "known", lambda self: ["0001", "0002"])
     with pytest.raises(AuditSchemaError, match=r"revision 0001, this hepatorisk needs 0002: run"):
         AuditLog(_url(tmp_path), SALT)

@@ -248,6 +248,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"audit database {mask_url(settings.audit_db_url)}: {mask_urls(str(exc))}"
         ) from None
     log.info("audit trail open: %s (identifier key id %s)", audit.url, audit.key_id)
+    if settings.monitoring_db_url:  # issue 18: its schema checked here, as the audit's
+        _check_monitoring_store(settings.monitoring_db_url)
     if args.workers == 1:
         app = create_app(settings, models=models, audit=audit)
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
@@ -270,6 +272,23 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
+
+
+def _check_monitoring_store(url: str) -> None:
+    """Open and close the monitoring store: an empty database gets its tables, any other schema
+    but the newest (or an unreachable database) ends start-up with one line (exit 2)."""
+    from hepatorisk.assessment.audit import mask_url, mask_urls
+    from hepatorisk.exceptions import HepatoriskError
+    from hepatorisk.monitoring.store import MonitoringStore
+
+    try:
+        MonitoringStore(url).close()
+    except HepatoriskError as exc:
+        raise DataSourceError(f"monitoring database {mask_url(url)}: {exc}") from None
+    except Exception as exc:  # any driver error: the message names the database, masked
+        raise DataSourceError(
+            f"monitoring database {mask_url(url)}: {mask_urls(str(exc))}"
+        ) from None
 
 
 def _positive(text: str) -> int:

@@ -11,7 +11,8 @@ got in the answer) with the patient's position in the request, and the patient r
 audit's keyed hash (HMAC-SHA-256 with the identifier salt, ``AuditLog.hash_ref``).
 
 Rows older than the retention (weeks) are deleted by ``purge`` (``hepatorisk monitor`` and the
-service's writer call it). Outcome feedback is a second table keyed the same way.
+service's writer call it). Outcome feedback is a second table keyed the same way. The tables
+(``store_schema``) are made and changed by Alembic migrations (``store_migrations``).
 """
 
 from __future__ import annotations
@@ -25,26 +26,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import (
-    JSON,
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    and_,
-    create_engine,
-    delete,
-    insert,
-    select,
-)
+from sqlalchemy import and_, create_engine, delete, insert, select
 from sqlalchemy.engine import Engine
 
 from hepatorisk.exceptions import ConfigError, DataContractError
+from hepatorisk.monitoring.store_migrations import SCHEMA
+from hepatorisk.monitoring.store_schema import MonitoringSchemaError, outcomes, records, summaries
 
 __all__ = [
     "MonitoringRecord",
+    "MonitoringSchemaError",
     "MonitoringStore",
     "Outcome",
     "iso_week",
@@ -53,46 +44,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-metadata = MetaData()
-records = Table(
-    "monitoring_records",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(64), nullable=False, index=True),
-    Column("item", Integer, nullable=False),
-    Column("patient_key", String(64), index=True),  # HMAC of the patient reference, or NULL
-    Column("outcome", String(16), nullable=False),  # liver | relapse
-    Column("model_name", String(200), nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("landmark", Integer, nullable=False),
-    Column("week", String(8), nullable=False, index=True),  # ISO week, e.g. 2026-W49
-    Column("features", JSON, nullable=False),
-    Column("probability", Float, nullable=False),
-    Column("band", String(32), nullable=False),
-)
-outcomes = Table(
-    "monitoring_outcomes",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(64), index=True),
-    Column("item", Integer),
-    Column("patient_key", String(64), index=True),
-    Column("outcome", String(16), nullable=False),
-    Column("value", Integer, nullable=False),
-    Column("week", String(8), nullable=False),  # ISO week the outcome was reported
-    Column("caller", String(100), nullable=False),
-)
-# the latest monitor summary per model (read by the service's Prometheus gauges)
-summaries = Table(
-    "monitoring_summaries",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("model_name", String(200), nullable=False, index=True),
-    Column("model_version", String(64), nullable=False),
-    Column("week", String(8), nullable=False),
-    Column("values", JSON, nullable=False),
-)
 
 
 def patient_key(salt: str, ref: str) -> str:
@@ -142,7 +93,9 @@ class Outcome:
 
 
 class MonitoringStore:
-    """The monitoring tables at a SQLAlchemy URL (created when absent)."""
+    """The monitoring tables at a SQLAlchemy URL: an empty database gets them at the newest
+    schema revision; any other schema but the newest is refused (``MonitoringSchemaError``,
+    one message naming ``hepatorisk db upgrade --store monitoring``)."""
 
     def __init__(self, url: str, retention_weeks: int = 104):
         if retention_weeks < 1:
@@ -151,7 +104,11 @@ class MonitoringStore:
             )
         self.retention_weeks = retention_weeks
         self.engine: Engine = create_engine(url, future=True)
-        metadata.create_all(self.engine)
+        try:
+            SCHEMA.ensure_current(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     def add(self, rows: Sequence[MonitoringRecord]) -> None:
         week = iso_week()
