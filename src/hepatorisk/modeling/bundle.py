@@ -21,6 +21,7 @@ from scipy.special import expit, logit
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.features import FeatureBuilder, Records
+from hepatorisk.modeling.uncertainty import Ensemble
 from hepatorisk.modeling.unknowns import (
     LIMIT_OF,
     MAX_COMPLETIONS,
@@ -92,11 +93,19 @@ class ModelBundle:
     metadata: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    ensemble: Ensemble | None = None  # bootstrap refits: the probability's uncertainty range
 
     @property
     def input_columns(self) -> list[str]:
         """The patient-record columns the model reads (its MLflow signature)."""
         return list(self.features.input_columns_)
+
+    def answering_landmark(self, week: float) -> int | None:
+        """The landmark week whose model answers an assessment at ``week`` of treatment (the
+        latest trained landmark at or before it); None for a model without landmarks."""
+        if not self.features.__dict__.get("landmarks_"):
+            return None
+        return int(self.features.answering_landmark(np.array([float(week)]))[0])
 
     def predict_proba(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> np.ndarray:
         """Calibrated probabilities; an unknown input the trees never saw missing is averaged
@@ -106,6 +115,28 @@ class ModelBundle:
             return self.model.predict_proba(self.features.matrix(records))[:, 1]
         p = self.model.predict_proba(self.features.matrix(completion.columns))[:, 1]
         return completion.average(p)
+
+    def predict_interval(self, records: Records) -> np.ndarray | None:
+        """(n, 2) lower and upper probability of the model-uncertainty range of each record
+        (``uncertainty``), over the same completion of unknown inputs as the served risk; None
+        when the model carries no ensemble."""
+        if self.ensemble is None or not self.ensemble.members:
+            return None
+        return self.ensemble.interval(*self.served_and_members(records))
+
+    def served_and_members(self, records: Records) -> tuple[np.ndarray, np.ndarray]:
+        """The served probabilities (n,) and the ensemble members' (members, n), each averaged
+        over the same completion of unknown inputs."""
+        if self.ensemble is None:
+            raise ValueError("this model carries no uncertainty ensemble")
+        completion = self.complete(records)
+        if completion is None:
+            X = self.features.matrix(records)
+            return self.model.predict_proba(X)[:, 1], self.ensemble.member_probabilities(X)
+        X = self.features.matrix(completion.columns)
+        served = completion.average(self.model.predict_proba(X)[:, 1])
+        members = np.vstack([completion.average(p) for p in self.ensemble.member_probabilities(X)])
+        return served, members
 
     def complete(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> Completion | None:
         """The records completed over their unknown inputs, or None when nothing is averaged
@@ -277,15 +308,26 @@ class ModelBundle:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.booster_.save_model(str(directory / "booster.txt"))
         intercept, slope = self.model.calibration_
+        landmark_c, landmark_d = self.model.__dict__.get("landmark_calibration_", (0.0, 0.0))
         document = {
             "format": BUNDLE_FORMAT,
             "features": self.features.to_dict(),
             "booster_params": self.model.get_params(),
-            "calibration": {"intercept": intercept, "slope": slope},
+            "calibration": {
+                "intercept": intercept,
+                "slope": slope,
+                # per week of landmark: intercept + c * L, slope + d * L (0, 0 when pooled)
+                "landmark_intercept": landmark_c,
+                "landmark_slope": landmark_d,
+            },
             "metadata": self.metadata,
             "labels": self.labels,
             "groups": self.groups,
         }
+        if self.ensemble is not None:
+            document["uncertainty"] = self.ensemble.to_dict()
+            for k, member in enumerate(self.ensemble.members):
+                member.booster_.save_model(str(directory / f"member_{k:02d}.txt"))
         (directory / "bundle.json").write_text(json.dumps(document, indent=2, default=_jsonable))
         return directory
 
@@ -311,18 +353,34 @@ class ModelBundle:
         model = CalibratedBooster(**document["booster_params"])
         model.booster_ = booster
         model.classes_ = np.array([0, 1])
-        model.calibration_ = (
-            document["calibration"]["intercept"],
-            document["calibration"]["slope"],
+        calibration = document["calibration"]
+        model.calibration_ = (calibration["intercept"], calibration["slope"])
+        model.landmark_calibration_ = (
+            calibration.get("landmark_intercept", 0.0),
+            calibration.get("landmark_slope", 0.0),
         )
         features = FeatureBuilder.from_dict(document["features"])
         model.feature_names_in_ = np.asarray(features.feature_names_out_, dtype=object)
+        ensemble = None
+        if document.get("uncertainty"):
+            saved = document["uncertainty"]
+            try:
+                boosters = [
+                    lgb.Booster(model_file=str(directory / f"member_{k:02d}.txt"))
+                    for k in range(len(saved["members"]))
+                ]
+            except (OSError, lgb.basic.LightGBMError) as exc:
+                raise DataSourceError(
+                    f"{directory}: an ensemble member is unreadable ({exc})"
+                ) from None
+            ensemble = Ensemble.from_dict(saved, boosters, model)
         return cls(
             features=features,
             model=model,
             metadata=document["metadata"],
             labels=document["labels"],
             groups={k: list(v) for k, v in document["groups"].items()},
+            ensemble=ensemble,
         )
 
 

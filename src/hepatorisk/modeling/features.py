@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Patient records: a DataFrame, or column name -> values (numbers/None, or text/None)
 Records = pd.DataFrame | Mapping[str, Sequence[object] | np.ndarray]
+#: the record column holding the week of treatment of an assessment (``cohorts.history``)
+LANDMARK = "landmark_week"
 
 
 _BINARY = {
@@ -139,10 +141,27 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         # lower-risk patients), so the baseline record's distribution is taken from the
         # week-0 rows: one per patient, the population a week-0 assessment comes from
         entry = X
-        if "landmark_week" in X.columns and (X["landmark_week"] == 0).any():
-            entry = X[X["landmark_week"] == 0]
+        if LANDMARK in X.columns and (X[LANDMARK] == 0).any():
+            entry = X[X[LANDMARK] == 0]
         self.plausible_: PlausibleValues | None = PlausibleValues.fit(entry, required, self.kinds_)
+        self.landmarks_: list[float] | None = (
+            sorted(float(w) for w in pd.to_numeric(X[LANDMARK]).dropna().unique())
+            if LANDMARK in required
+            else None
+        )
         return self
+
+    def answering_landmark(self, weeks: np.ndarray) -> np.ndarray:
+        """The trained landmark that answers an assessment at each week of treatment: the
+        latest landmark at or before it (van Houwelingen's landmark model is fitted only at its
+        landmarks; its history inputs still cover every week up to the assessment). Weeks
+        before the first landmark, and models without landmarks, keep the week as given."""
+        weeks = np.asarray(weeks, dtype=float)
+        if not self.__dict__.get("landmarks_"):
+            return weeks
+        marks = np.asarray(self.landmarks_, dtype=float)
+        at = np.searchsorted(marks, weeks, side="right") - 1
+        return np.where(np.isfinite(weeks) & (at >= 0), marks[np.clip(at, 0, None)], weeks)
 
     def arrays(self, X: Records) -> dict[str, np.ndarray]:
         """The record columns the model reads as writable arrays: float (NaN missing) for
@@ -162,6 +181,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 out[col] = np.array([None if _is_missing(v) else str(v) for v in raw], dtype=object)
             else:
                 out[col] = _numeric(values, col)
+        if LANDMARK in out:
+            out[LANDMARK] = self.answering_landmark(out[LANDMARK])
         return out
 
     def transform(self, X: Records) -> pd.DataFrame:
@@ -206,6 +227,8 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
                 out[col] = self._codes(X[col], col)
             else:
                 numeric[col] = out[col] = _numeric(X[col], col)
+        if LANDMARK in numeric:
+            numeric[LANDMARK] = out[LANDMARK] = self.answering_landmark(numeric[LANDMARK])
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for name, tree in self._trees().items():
                 values = np.asarray(_evaluate(tree, numeric), dtype="float64")
@@ -273,6 +296,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
             "kinds": self.kinds_,
             "categories": self.categories_,
             "plausible": None if self.plausible_ is None else self.plausible_.to_dict(),
+            "landmarks": self.__dict__.get("landmarks_"),
         }
 
     @classmethod
@@ -291,6 +315,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         ]
         plausible = data.get("plausible")
         builder.plausible_ = None if plausible is None else PlausibleValues(plausible)
+        builder.landmarks_ = data.get("landmarks")  # absent in bundles before issue 13's item 6
         return builder
 
 

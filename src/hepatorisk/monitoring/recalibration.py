@@ -189,17 +189,29 @@ def recalibrated(
 
     ``reference_rows`` (the local fitting rows) become its monitoring reference: drift is
     watched from the population it was recalibrated on."""
-    a, b = bundle.model.calibration_
     c, d = recalibration.intercept, recalibration.slope
-    model = CalibratedBooster(**bundle.model.get_params())
-    model.booster_ = bundle.model.booster_
-    model.classes_ = bundle.model.classes_
-    model.feature_names_in_ = bundle.model.feature_names_in_
-    model.calibration_ = (c + d * a, d * b)
+    ensemble = bundle.ensemble
+    if ensemble is not None:  # the members move with the served model: the range follows it
+        members = [_composed(m, c, d) for m in ensemble.members]
+        ensemble = replace(ensemble, members=members)
     history = [*bundle.metadata.get("recalibrations", []), recalibration.as_dict() | lineage]
     metadata = bundle.metadata | {"recalibrations": history}
-    out = replace(bundle, model=model, metadata=metadata)
+    out = replace(bundle, model=_composed(bundle.model, c, d), metadata=metadata, ensemble=ensemble)
     return with_reference(out, reference_rows) if reference_rows is not None else out
+
+
+def _composed(model: CalibratedBooster, c: float, d: float) -> CalibratedBooster:
+    """``model`` with ``c + d * log-odds`` composed into its calibration (and into its
+    per-landmark terms), the trees shared: still affine, so SHAP stays exact."""
+    a, b = model.calibration_
+    lc, ld = model.__dict__.get("landmark_calibration_", (0.0, 0.0))
+    out = CalibratedBooster(**model.get_params())
+    out.booster_ = model.booster_
+    out.classes_ = model.classes_
+    out.feature_names_in_ = model.feature_names_in_
+    out.calibration_ = (c + d * a, d * b)
+    out.landmark_calibration_ = (d * lc, d * ld)
+    return out
 
 
 @dataclass(frozen=True)

@@ -63,9 +63,28 @@ class DaskSpec(_Spec):
     workers: Annotated[int, Field(ge=1, le=256)] = 2
 
 
+class UncertaintySpec(_Spec):
+    """The bootstrap ensemble behind each probability's range (``modeling.uncertainty``)."""
+
+    members: Annotated[int, Field(ge=0, le=100)] = 0  # 0: no range (at least 5 to have one)
+    level: Fraction = 0.9
+    seed: int = 7
+
+    @model_validator(mode="after")
+    def _enough_members(self) -> UncertaintySpec:
+        if 0 < self.members < 5:
+            raise ValueError(
+                f"uncertainty.members must be 0 (no range) or at least 5, got {self.members}"
+            )
+        return self
+
+
 class ModelSpec(_Spec):
     lightgbm: dict[str, float] = {}  # includes num_threads (LightGBM's threads; default 2)
     search: SearchSpec = SearchSpec()
+    # by_landmark: calibration intercept and slope linear in the landmark week (estimators.py)
+    calibration: Literal["pooled", "by_landmark"] = "pooled"
+    uncertainty: UncertaintySpec = UncertaintySpec()
     # dask: the booster is trained by lightgbm.dask across workers (training/dask_fitting.py)
     engine: Literal["local", "dask"] = "local"
     dask: DaskSpec = DaskSpec()

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from hepatorisk.cohorts.synthetic.generate import load_cohort
 from hepatorisk.exceptions import ConfigError
 from hepatorisk.modeling import metrics
+from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
 from hepatorisk.training.spec import PipelineSpec
@@ -21,7 +22,7 @@ from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
 from hepatorisk.training.what_if_truth import what_if_metrics, what_if_truth
 
-__all__ = ["Evaluation", "evaluate", "internal_external", "per_landmark_design"]
+__all__ = ["Evaluation", "evaluate", "internal_external", "per_landmark_design", "range_metrics"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         )
         if spec.landmarks is not None and spec.landmarks.compare_designs:
             flat |= per_landmark_design(dataset, parts, trained, spec)
+    if trained.bundle.ensemble is not None:
+        flat |= range_metrics(trained.bundle, test, oracle, landmark)
     lo, hi, step = ev.thresholds
     thresholds = np.round(np.arange(lo, hi + step / 2, step), 6)
     curve = metrics.net_benefit(y, p, thresholds)
@@ -117,6 +120,39 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         subgroups=subgroups,
         what_if=what_if,
     )
+
+
+def range_metrics(
+    bundle: ModelBundle,
+    test: pd.DataFrame,
+    oracle: np.ndarray | None,
+    landmark: np.ndarray | None,
+) -> dict[str, float]:
+    """The uncertainty range on the test rows: its median width (percentage points) and, where
+    the true probability is known, the share of rows whose range covers it (``test_range_*``,
+    and per landmark ``_w<L>``), against the nominal ``range_level``."""
+    ensemble = bundle.ensemble
+    assert ensemble is not None
+    bounds = bundle.predict_interval(test)
+    assert bounds is not None
+    width = (bounds[:, 1] - bounds[:, 0]) * 100
+    out = {
+        "range_level": ensemble.level,
+        "range_widening": ensemble.widening,
+        "test_range_width_median": float(np.median(width)),
+    }
+    if oracle is None:
+        return out
+    known = np.isfinite(oracle)
+    covered = (bounds[:, 0] <= oracle) & (oracle <= bounds[:, 1])
+    if known.any():
+        out["test_range_coverage"] = float(covered[known].mean())
+    if landmark is not None:
+        for week in np.unique(landmark):
+            rows = known & (landmark == week)
+            if rows.any():
+                out[f"test_range_coverage_w{int(week)}"] = float(covered[rows].mean())
+    return out
 
 
 def _oracle_where_known(

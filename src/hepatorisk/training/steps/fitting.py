@@ -18,7 +18,9 @@ from hepatorisk.modeling import metrics
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.modeling.estimators import CalibratedBooster, SplineLogistic
 from hepatorisk.modeling.features import FeatureBuilder, expression_sources
-from hepatorisk.training.spec import PipelineSpec
+from hepatorisk.modeling.uncertainty import Ensemble, fit_widening
+from hepatorisk.training.ensemble import calibrate_members, fit_members
+from hepatorisk.training.spec import PipelineSpec, UncertaintySpec
 from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
 
@@ -33,6 +35,7 @@ class Trained:
     baseline: SplineLogistic
     booster_params: dict[str, Any]
     search: pd.DataFrame = field(default_factory=pd.DataFrame)
+    uncertainty: UncertaintySpec = field(default_factory=UncertaintySpec)  # ensemble recipe
 
 
 def feature_columns(dataset: Dataset, spec: PipelineSpec) -> list[str]:
@@ -82,6 +85,7 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
     X = builder.transform(records)
     y = dataset.y
     params: dict[str, Any] = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
+    params["calibrate_by_landmark"] = spec.model.calibration == "by_landmark"
     search = pd.DataFrame()
     if spec.model.search.trials > 0:
         groups = None  # landmark rows: a patient's rows stay in one fold
@@ -95,6 +99,13 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
                               spec.model.dask)  # fmt: skip
     else:
         booster = CalibratedBooster(**params).fit(X.iloc[parts.train], y[parts.train])
+    ensemble = None
+    if spec.model.uncertainty.members:
+        members = fit_members(
+            booster, X.iloc[parts.train], y[parts.train], _groups(dataset)[parts.train],
+            spec.model.uncertainty,
+        )  # fmt: skip
+        ensemble = Ensemble(members, level=spec.model.uncertainty.level)
     baseline_rows = np.concatenate([parts.train, parts.calibration])
     baseline = SplineLogistic(n_knots=spec.baseline.n_knots, C=spec.baseline.C).fit(
         X.iloc[baseline_rows], y[baseline_rows]
@@ -116,8 +127,14 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
         },
         labels=column_labels(dataset.manifest) | _history_labels(spec) | dict(spec.labels),
         groups={k: list(v) for k, v in spec.groups.items()},
+        ensemble=ensemble,
     )
-    return Trained(bundle, baseline, params, search)
+    return Trained(bundle, baseline, params, search, spec.model.uncertainty)
+
+
+def _groups(dataset: Dataset) -> np.ndarray:
+    """Each row's patient (bootstrap and search resample patients, not rows)."""
+    return dataset.frame[dataset.id_column].astype(str).to_numpy()
 
 
 def calibrate(dataset: Dataset, parts: Split, trained: Trained) -> Trained:
@@ -125,9 +142,25 @@ def calibrate(dataset: Dataset, parts: Split, trained: Trained) -> Trained:
     rows, never trained on; an affine map, so the served model's SHAP values stay exact.
 
     ``trained`` is left as it was; the new booster shares its fitted trees (never changed)."""
-    X = trained.bundle.features.transform(dataset.frame.iloc[parts.calibration])
-    booster = copy.copy(trained.bundle.model).calibrate(X, dataset.y[parts.calibration])
-    return replace(trained, bundle=replace(trained.bundle, model=booster))
+    rows = dataset.frame.iloc[parts.calibration]
+    X = trained.bundle.features.transform(rows)
+    y = dataset.y[parts.calibration]
+    booster = copy.copy(trained.bundle.model).calibrate(X, y)
+    bundle = replace(trained.bundle, model=booster)
+    if trained.bundle.ensemble is not None:
+        members = calibrate_members(
+            list(trained.bundle.ensemble.members), X, y, _groups(dataset)[parts.calibration],
+            trained.uncertainty,
+        )  # fmt: skip
+        ensemble = replace(trained.bundle.ensemble, members=members)
+        bundle = replace(bundle, ensemble=ensemble)
+        truth = dataset.oracle[parts.calibration] if dataset.oracle is not None else None
+        if truth is not None and np.isfinite(truth).any():
+            known = np.flatnonzero(np.isfinite(truth))
+            served, spread = bundle.served_and_members(rows.iloc[known])
+            widening = fit_widening(ensemble, served, spread, truth[known])
+            bundle = replace(bundle, ensemble=replace(ensemble, widening=widening))
+    return replace(trained, bundle=bundle)
 
 
 def derived_features(spec: PipelineSpec) -> dict[str, str]:

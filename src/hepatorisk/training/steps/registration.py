@@ -77,6 +77,9 @@ def register(
             "booster_params": trained.booster_params,
             "calibration_intercept": intercept,
             "calibration_slope": slope,
+            "calibration_by_landmark": list(
+                trained.bundle.model.__dict__.get("landmark_calibration_", (0.0, 0.0))
+            ),
             "train_rows": len(parts.train),
             "calibration_rows": len(parts.calibration),
             "test_rows": len(parts.test),
@@ -177,9 +180,15 @@ def _log_model(
 ) -> str:
     """Log the bundle with its test metrics in its metadata (the service shows them, and words
     the dose what-if by the measured ``whatif_*`` errors)."""
-    bundle = replace(
-        trained.bundle, metadata=trained.bundle.metadata | {"test_metrics": dict(test_metrics)}
-    )
+    metadata = trained.bundle.metadata | {"test_metrics": dict(test_metrics)}
+    ensemble = trained.bundle.ensemble
+    if ensemble is not None:  # what the answers say about their ranges
+        metadata["uncertainty"] = {
+            "method": ensemble.describe(),
+            "level": ensemble.level,
+            "test_coverage": test_metrics.get("test_range_coverage"),
+        }
+    bundle = replace(trained.bundle, metadata=metadata)
     example = signature_frame(dataset.frame.iloc[parts.test[:5]][bundle.input_columns])
     output = pd.DataFrame({"probability": bundle.predict_proba(example)})
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,121 @@
+"""Model uncertainty: how far the probability could be off because the model was learned from
+a finite sample.
+
+A bootstrap ensemble (``training.ensemble`` fits it): each member is the served recipe (same
+parameters, same calibration form) refitted on a resample of the training patients and
+calibrated on a resample of the calibration patients. At a record the members' calibrated
+log-odds spread around the served one; the range is the served log-odds
+``+- z * widening * SD(members)`` mapped back to probabilities (logit-normal).
+
+Why a widening factor: a bootstrap sees the sampling variance of the fit, not the bias that
+regularised trees share with every member (shrinkage toward the average, splits too coarse for
+a small subgroup), so its raw range is too narrow. Measured on the synthetic cohort's entry model
+(20,000 patients, 20 members): the 90% range covered the true probability for 76.5% of test
+patients, and |logit error| / SD reached 2.32 at the 90th percentile against z = 1.645. Where a
+pipeline knows each patient's true probability (the synthetic oracle), the factor is the one
+that makes the range cover it at the nominal rate on the calibration rows, and the test rows
+measure the coverage; elsewhere the factor is 1 and the range is stated as the bootstrap's
+alone, coverage unmeasured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from scipy.special import expit, logit
+from scipy.stats import norm
+
+from hepatorisk.modeling.estimators import CalibratedBooster
+
+__all__ = ["Ensemble", "fit_widening"]
+
+# probabilities are kept off 0 and 1 before taking log-odds
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Bootstrap members of a calibrated booster and how their spread becomes a range."""
+
+    members: Sequence[CalibratedBooster]
+    level: float = 0.9
+    widening: float = 1.0
+    method: str = "bootstrap"
+
+    @property
+    def z(self) -> float:
+        return float(norm.ppf(0.5 + self.level / 2))
+
+    def member_probabilities(self, X: np.ndarray) -> np.ndarray:
+        """(members, rows) calibrated probabilities of rows built by ``features.matrix``."""
+        return np.vstack([m.predict_proba(X)[:, 1] for m in self.members])
+
+    def interval(self, served: np.ndarray, members: np.ndarray) -> np.ndarray:
+        """(rows, 2) lower and upper probability around the served ones, from the members'
+        probabilities of the same rows (already averaged over unknown inputs, if any)."""
+        centre = logit(np.clip(served, _EPS, 1 - _EPS))
+        spread = logit(np.clip(members, _EPS, 1 - _EPS)).std(axis=0, ddof=1)
+        half = self.z * self.widening * spread
+        return np.column_stack([expit(centre - half), expit(centre + half)])
+
+    def describe(self) -> str:
+        """The method in a few words, for the answer and the report."""
+        basis = (
+            "widened to cover the synthetic cohort's true risk at this rate"
+            if self.widening != 1.0
+            else "sampling variance of the fit only"
+        )
+        return (
+            f"{self.level:.0%} model-uncertainty range from {len(self.members)} bootstrap refits "
+            f"({basis})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "level": self.level,
+            "widening": self.widening,
+            "members": [
+                {
+                    "calibration": list(m.calibration_),
+                    "landmark_calibration": list(m.__dict__.get("landmark_calibration_", (0, 0))),
+                }
+                for m in self.members
+            ],
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], boosters: Sequence[lgb.Booster], template: CalibratedBooster
+    ) -> Ensemble:
+        """Members rebuilt around their saved boosters, with the served model's parameters."""
+        members = []
+        for booster, saved in zip(boosters, data["members"], strict=True):
+            member = CalibratedBooster(**template.get_params())
+            member.booster_ = booster
+            member.classes_ = template.classes_
+            member.feature_names_in_ = template.feature_names_in_
+            member.calibration_ = tuple(saved["calibration"])
+            member.landmark_calibration_ = tuple(saved["landmark_calibration"])
+            members.append(member)
+        return cls(members, float(data["level"]), float(data["widening"]), str(data["method"]))
+
+
+def fit_widening(
+    ensemble: Ensemble, served: np.ndarray, members: np.ndarray, truth: np.ndarray
+) -> float:
+    """The factor that makes ``ensemble``'s range cover ``truth`` (true probabilities) at its
+    level on these rows: the level-quantile of |log-odds error| / (z * SD). At least 1: the
+    bootstrap's own spread is never narrowed."""
+    centre = logit(np.clip(served, _EPS, 1 - _EPS))
+    spread = logit(np.clip(members, _EPS, 1 - _EPS)).std(axis=0, ddof=1)
+    error = np.abs(logit(np.clip(truth, _EPS, 1 - _EPS)) - centre)
+    ok = np.isfinite(error) & (spread > 0)
+    if not ok.any():
+        return 1.0
+    ratio = error[ok] / (ensemble.z * spread[ok])
+    return max(1.0, float(np.quantile(ratio, ensemble.level)))

@@ -1,0 +1,145 @@
+"""Calibration by landmark and the uncertainty range, on an in-memory landmark dataset whose
+true risk is known (no cohort folder, no MLflow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit, logit
+
+from hepatorisk.cohorts.manifest import CohortManifest
+from hepatorisk.modeling import metrics
+from hepatorisk.modeling.bundle import ModelBundle
+from hepatorisk.training import steps
+from hepatorisk.training.spec import PipelineSpec
+
+FEATURES = ["age", "alt_u_l"]
+WEEKS = (0, 4, 8)
+
+
+def _spec(**model: Any) -> PipelineSpec:
+    values: dict[str, Any] = {
+        "name": "in_memory",
+        "description": "landmark step test",
+        "registered_model": "in-memory",
+        "cohort": {"kind": "synthetic", "path": "unused"},
+        "outcome": "event",
+        "horizon_weeks": 12,
+        "features": {"feature_set": "basic"},
+        "split": {"test_size": 0.3, "calibration_size": 0.3, "seed": 3},
+        "model": {
+            "lightgbm": {"n_estimators": 60, "num_leaves": 4, "min_child_samples": 30},
+            **model,
+        },
+        "evaluation": {"bootstrap": 100, "thresholds": [0.05, 0.5, 0.05]},
+    }
+    return PipelineSpec.model_validate(values)
+
+
+def _dataset(patients: int = 3000, seed: int = 0) -> steps.Dataset:
+    """Each patient at weeks 0, 4 and 8; ALT's effect on the true log-odds grows with the week,
+    which one pooled calibration of a shared booster cannot follow."""
+    rng = np.random.default_rng(seed)
+    ids = np.repeat(np.arange(patients), len(WEEKS))
+    week = np.tile(np.array(WEEKS, dtype=float), patients)
+    age = np.repeat(rng.integers(18, 70, patients), len(WEEKS)).astype(float)
+    alt = rng.lognormal(3.3, 0.5, len(ids))
+    z = (alt - 30) / 15
+    truth = expit(-1.5 + (0.3 + 0.12 * week) * z + 0.01 * (age - 40))
+    y = (rng.random(len(ids)) < truth).astype(int)
+    frame = pd.DataFrame(
+        {"patient_id": ids.astype(str), "age": age, "alt_u_l": alt, "landmark_week": week}
+    )
+    frame["event"] = y
+    manifest = CohortManifest(
+        kind="synthetic",
+        tables=["patients", "outcomes"],
+        feature_sets={"basic": [*FEATURES, "landmark_week"]},
+        outcomes=["event"],
+    )
+    return steps.Dataset(
+        manifest, frame, "patient_id", y, truth, Path("in-memory"), "0" * 16,
+        frozenset({"event"}), landmark=week,
+    )  # fmt: skip
+
+
+def _fit(spec: PipelineSpec, dataset: steps.Dataset) -> tuple[steps.Trained, steps.Split]:
+    parts = steps.split(dataset, spec)
+    return steps.calibrate(dataset, parts, steps.train(dataset, parts, spec)), parts
+
+
+def _slopes(dataset: steps.Dataset, parts: steps.Split, bundle: ModelBundle) -> list[float]:
+    test = dataset.frame.iloc[parts.test]
+    p = bundle.predict_proba(test)
+    y, week = dataset.y[parts.test], test["landmark_week"].to_numpy()
+    return [metrics.calibration_slope_intercept(y[week == w], p[week == w])[0] for w in WEEKS]
+
+
+def test_calibration_by_landmark_follows_a_slope_that_drifts_with_the_week() -> None:
+    dataset = _dataset()
+    pooled, parts = _fit(_spec(), dataset)
+    by_week, _ = _fit(_spec(calibration="by_landmark"), dataset)
+    _c, d = by_week.bundle.model.landmark_calibration_
+    assert pooled.bundle.model.landmark_calibration_ == (0.0, 0.0)
+    assert d > 0  # the slope grows with the week, as the truth's ALT effect does
+    pooled_error = max(abs(s - 1) for s in _slopes(dataset, parts, pooled.bundle))
+    by_week_error = max(abs(s - 1) for s in _slopes(dataset, parts, by_week.bundle))
+    assert by_week_error < pooled_error
+
+
+def test_calibration_by_landmark_keeps_each_explanation_exact(tmp_path: Path) -> None:
+    dataset = _dataset(patients=1500)
+    trained, parts = _fit(_spec(calibration="by_landmark"), dataset)
+    test = dataset.frame.iloc[parts.test]
+    for bundle in (trained.bundle, ModelBundle.load(trained.bundle.save(tmp_path / "b"))):
+        e = bundle.explain(test)
+        np.testing.assert_allclose(e.log_odds, logit(bundle.predict_proba(test)), atol=1e-9)
+        np.testing.assert_allclose(e.base_value + e.values.sum(axis=1), e.log_odds, atol=1e-9)
+
+
+def test_a_week_between_landmarks_is_answered_by_the_latest_landmark_before_it() -> None:
+    dataset = _dataset(patients=1500)
+    trained, parts = _fit(_spec(calibration="by_landmark"), dataset)
+    bundle = trained.bundle
+    rows = dataset.frame.iloc[parts.test[:50]].copy()
+    at_4 = bundle.predict_proba(rows.assign(landmark_week=4.0))
+    np.testing.assert_array_equal(bundle.predict_proba(rows.assign(landmark_week=6.0)), at_4)
+    assert [bundle.answering_landmark(w) for w in (0, 3, 4, 7, 8, 30)] == [0, 0, 4, 4, 8, 8]
+
+
+def test_the_range_covers_the_true_risk_at_its_level_and_survives_saving(tmp_path: Path) -> None:
+    dataset = _dataset()
+    spec = _spec(calibration="by_landmark", uncertainty={"members": 12, "level": 0.9, "seed": 5})
+    trained, parts = _fit(spec, dataset)
+    ensemble = trained.bundle.ensemble
+    assert ensemble is not None and len(ensemble.members) == 12
+    assert ensemble.widening >= 1.0
+    test = dataset.frame.iloc[parts.test]
+    got = steps.evaluation.range_metrics(
+        trained.bundle, test, dataset.oracle[parts.test], dataset.landmark[parts.test]
+    )
+    # coverage is fitted on the calibration rows and measured on the test rows
+    assert got["test_range_coverage"] == pytest.approx(0.9, abs=0.05)
+    bounds = trained.bundle.predict_interval(test)
+    p = trained.bundle.predict_proba(test)
+    assert bounds is not None and ((bounds[:, 0] <= p) & (p <= bounds[:, 1])).all()
+    loaded = ModelBundle.load(trained.bundle.save(tmp_path / "b"))
+    np.testing.assert_array_equal(loaded.predict_interval(test), bounds)
+    # the same seed gives the same members and the same range
+    again, _ = _fit(spec, dataset)
+    np.testing.assert_array_equal(again.bundle.predict_interval(test), bounds)
+
+
+def test_a_model_without_an_ensemble_states_no_range() -> None:
+    dataset = _dataset(patients=600)
+    trained, parts = _fit(_spec(), dataset)
+    assert trained.bundle.predict_interval(dataset.frame.iloc[parts.test]) is None
+
+
+def test_too_few_members_are_refused_with_the_key() -> None:
+    with pytest.raises(ValueError, match=r"uncertainty.members must be 0 .* at least 5"):
+        _spec(uncertainty={"members": 3})
