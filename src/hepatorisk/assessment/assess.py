@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -22,15 +23,17 @@ from hepatorisk.assessment.results import (
     Driver,
     Outcome,
     Prediction,
+    ProbabilityRange,
     Risk,
     UnknownInput,
+    as_of_text,
 )
 from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios, what_if_note
 from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
-from hepatorisk.modeling.bundle import Reach
+from hepatorisk.modeling.bundle import ModelBundle, Reach
 from hepatorisk.tracking import VersionedModel
 
-__all__ = ["REACH_PATIENTS", "assess", "predict"]
+__all__ = ["REACH_PATIENTS", "Timing", "assess", "predict", "timing"]
 
 #: the largest assessment (patients) whose unknown inputs get their risk ranges
 REACH_PATIENTS = 20
@@ -69,7 +72,8 @@ def assess(
         else:
             p = bundle.predict_proba(columns)
             probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
-        risks[outcome] = _risks(outcome, model, probs, drivers, policy)
+        when = timing(bundle, patients, mine)
+        risks[outcome] = _risks(outcome, model, probs, drivers, policy, when)
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
@@ -136,13 +140,55 @@ def predict(
     per_model = []
     for outcome, model in models.items():
         ref, cuts = model_ref(model), policy.bands[outcome]
+        when = timing(model.bundle, patients, columns)
         per_model.append(
             [
-                Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref)
-                for p in map(float, model.bundle.predict_proba(columns))
+                Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
+                for i, p in enumerate(map(float, model.bundle.predict_proba(columns)))
             ]
         )
     return [[predictions[i] for predictions in per_model] for i in range(len(patients))]
+
+
+class Timing(TypedDict):
+    """A prediction's when-and-which-model fields (``Prediction``'s keyword-only fields)."""
+
+    as_of_week: int
+    landmark_week: int | None
+    as_of: str
+    probability_range: ProbabilityRange | None
+
+
+def timing(
+    bundle: ModelBundle, patients: Sequence[PatientInput], columns: dict[str, Any]
+) -> list[Timing]:
+    """Per patient: the week of treatment, the landmark that answered (the bundle applies the
+    same ``answering_landmark`` when scoring), the words, and the model-uncertainty range."""
+    last = bundle.answering_landmark(1e9)
+    landmark = {w: bundle.answering_landmark(w) for w in {p.week for p in patients}}
+    ranges = probability_ranges(bundle, columns, len(patients))
+    return [
+        {
+            "as_of_week": p.week,
+            "landmark_week": landmark[p.week],
+            "as_of": as_of_text(p.week, landmark[p.week], last),
+            "probability_range": r,
+        }
+        for p, r in zip(patients, ranges, strict=True)
+    ]
+
+
+def probability_ranges(
+    bundle: ModelBundle, columns: dict[str, Any], n: int
+) -> list[ProbabilityRange | None]:
+    """The first ``n`` records' model-uncertainty ranges; None each when the model has none."""
+    interval = getattr(bundle, "predict_interval", None)
+    bounds = None if interval is None else interval({k: v[:n] for k, v in columns.items()})
+    if bounds is None:
+        return [None] * n
+    about = bundle.metadata.get("uncertainty") or {}
+    level, method = float(about.get("level", 0.9)), str(about.get("method", "unstated"))
+    return [ProbabilityRange(float(lo), float(hi), level, method) for lo, hi in bounds]
 
 
 def _risks(
@@ -151,10 +197,11 @@ def _risks(
     probabilities: np.ndarray,
     drivers: Sequence[list[Driver]],
     policy: Policy,
+    when: Sequence[Timing],
 ) -> list[Risk]:
     """One model's risks: probability, its band under the policy, the model, the drivers."""
     ref, cuts = model_ref(model), policy.bands[outcome]
     return [
-        Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, d)
-        for p, d in zip(probabilities, drivers, strict=True)
+        Risk(outcome, OUTCOME_TEXT[outcome], float(p), risk_band(float(p), cuts), ref, d, **w)
+        for p, d, w in zip(probabilities, drivers, when, strict=True)
     ]

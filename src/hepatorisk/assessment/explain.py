@@ -15,6 +15,7 @@ from hepatorisk.assessment.results import (
     FeatureContribution,
     GroupContribution,
     ModelExplanation,
+    as_of_text,
 )
 
 __all__ = ["explain"]
@@ -63,6 +64,13 @@ def explain(models: ModelPair, request: AssessRequest) -> list[ModelExplanation]
                 probability=float(c.probability[0]),
                 contributions=features,
                 grouped=groups,
+                as_of_week=patient.week,
+                landmark_week=bundle.answering_landmark(patient.week),
+                as_of=as_of_text(
+                    patient.week,
+                    bundle.answering_landmark(patient.week),
+                    bundle.answering_landmark(1e9),
+                ),
             )
         )
     return out

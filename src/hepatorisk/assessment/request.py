@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
+from hepatorisk.assessment.course import Course
 from hepatorisk.assessment.fields import COLUMNS as _COL
 from hepatorisk.assessment.fields import Integer as _Int
 from hepatorisk.assessment.fields import OptionalInteger as _OptInt
@@ -23,6 +24,7 @@ from hepatorisk.assessment.inputs import RECORD_COLUMNS, LiverPanel, PatientInpu
 from hepatorisk.assessment.lab_results import LAB_COLUMNS, Bilirubin, Labs
 from hepatorisk.clinical.monitoring import KratomExposure
 from hepatorisk.clinical.stopping_rules import Symptoms as SymptomsIn
+from hepatorisk.cohorts.history import LABS as LIVER_LABS
 
 __all__ = ["AssessRequest", "Bilirubin", "Labs"]
 
@@ -182,6 +184,13 @@ class AssessRequest(_Strict):
     medications: Medications = Medications()
     history: LiverHistory = LiverHistory()
     symptoms: Symptoms = Symptoms()
+    course: Course | None = Field(
+        None,
+        description="the treatment course so far (dated panels, weekly visits, kratom doses): "
+        "places the assessment at week N of treatment; left out, the assessment is at "
+        "treatment entry (week 0). With a course, the labs section is the latest panel and "
+        "the other sections describe the patient at treatment entry",
+    )
 
     def to_input(self) -> PatientInput:
         """Convert to the internal record (model columns, US units) and liver panel."""
@@ -224,18 +233,49 @@ class AssessRequest(_Strict):
             value_col, limit_col = LAB_COLUMNS[name]
             record[value_col] = None if lab_value is None else lab_value.value
             record[limit_col] = None if lab_value is None else getattr(lab_value, limit)
+        if self.course is None:
+            return PatientInput(
+                record=record,
+                liver=self._panel(bili, bili_uln),
+                patient_ref=self.patient_ref,
+                exposure=k.exposure(),
+            )
+        latest = {"alt": lab.alt.value, "alp": lab.alp.value, "bilirubin": bili}
+        if lab.ast is not None:
+            latest["ast"] = lab.ast.value
+        history = self.course.history(latest)
+        entry = history.entry_panel
+        later = self.course.week_of(self.course.lab_date) > 0
+        if later:
+            # the record's labs are entry values: the entry panel's, unknown without one
+            for name, column in LIVER_LABS.items():
+                record[column] = entry.get(name)
+            for name in ("ggt", "albumin", "inr", "platelets"):
+                record[LAB_COLUMNS[name][0]] = None  # latest, not entry, values: unknown
+        if "kratom_use_weeks" in RECORD_COLUMNS and k.use_weeks is None:
+            record["kratom_use_weeks"] = self.course.kratom_weeks(self.course.treatment_start)
         return PatientInput(
             record=record,
-            liver=self._panel(bili, bili_uln),
+            liver=self._panel(bili, bili_uln, entry if later else None),
             patient_ref=self.patient_ref,
-            exposure=k.exposure(),
+            exposure=self.course.exposure(
+                k.dose_g_day if k.product != "none" else 0.0,
+                k.use_weeks,
+                k.weeks_since_dose_increase,
+            ),
+            history=history,
         )
 
-    def _panel(self, bili: float, bili_uln: float) -> LiverPanel:
+    def _panel(
+        self, bili: float, bili_uln: float, entry: dict[str, float] | None = None
+    ) -> LiverPanel:
         lab, h, s = self.labs, self.history, self.symptoms
         baseline = {"alt": h.baseline_alt, "ast": h.baseline_ast, "alp": h.baseline_alp}
         if h.baseline_bilirubin is not None:
             baseline["bilirubin"] = h.baseline_bilirubin.mg_dl()[0]
+        for name, value in (entry or {}).items():  # the course's entry panel, if not given
+            if baseline.get(name) is None:
+                baseline[name] = value
         return LiverPanel(
             alt_xuln=lab.alt.value / lab.alt.uln,
             ast_xuln=None if lab.ast is None else lab.ast.value / lab.ast.uln,

@@ -7,7 +7,7 @@ attributes. Dose what-ifs are the models' associations, not causal effects, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -32,8 +32,11 @@ __all__ = [
     "ModelRef",
     "Outcome",
     "Prediction",
+    "ProbabilityRange",
     "Risk",
     "UnknownInput",
+    "as_of_text",
+    "probability_text",
 ]
 
 Outcome = Literal["liver", "relapse"]
@@ -98,15 +101,68 @@ class Driver:
     ] = True
 
 
+def as_of_text(week: int, landmark: int | None, last: int | None) -> str:
+    """When the answer holds and which model gave it: the one wording of every output (JSON,
+    FHIR, cards). ``landmark``: the trained landmark week that answered (None: a model without
+    landmarks); ``last``: the model's last landmark."""
+    if landmark is None:
+        return f"as of week {week} of treatment (a model trained at treatment entry answered)"
+    if last is not None and week > last:
+        return (
+            f"as of week {week} of treatment: the last landmark model (week {last}) answered, "
+            f"with the history through week {week}"
+        )
+    return f"as of week {week} of treatment: the week-{landmark} landmark model answered"
+
+
+def probability_text(probability: float, interval: ProbabilityRange | None) -> str:
+    """'21%' or '21% (90% range 17-26%)': a range is said only when the model carries one."""
+    text = f"{probability:.0%}"
+    if interval is not None:
+        low, high = interval.low * 100, interval.high * 100
+        text += f" ({interval.level:.0%} range {low:.0f}-{high:.0f}%)"
+    return text
+
+
+@dataclass(frozen=True)
+class ProbabilityRange:
+    """The model-uncertainty range of a probability (``ModelBundle.predict_interval``)."""
+
+    low: Annotated[float, Field(ge=0, le=1)]
+    high: Annotated[float, Field(ge=0, le=1)]
+    level: Annotated[float, Field(description="nominal coverage, e.g. 0.9")]
+    method: Annotated[str, Field(description="how the range was made (the model's metadata)")]
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One calibrated risk and its band under the service's policy."""
+    """One calibrated risk and its band under the service's policy, when it holds (the week of
+    treatment) and which landmark model answered."""
 
     outcome: Outcome
     description: str
     probability: Annotated[float, Field(ge=0, le=1, description="calibrated probability")]
     band: str
     model: ModelRef
+    as_of_week: Annotated[
+        int,
+        Field(description="week of treatment of the assessment (0: treatment entry)"),
+    ] = field(kw_only=True)
+    landmark_week: Annotated[
+        int | None,
+        Field(
+            description="the trained landmark week whose model answered (the latest at or "
+            "before as_of_week); null for a model without landmarks"
+        ),
+    ] = field(kw_only=True)
+    as_of: Annotated[str, Field(description="the same in words")] = field(kw_only=True)
+    probability_range: Annotated[
+        ProbabilityRange | None,
+        Field(
+            description="model-uncertainty range of the probability; null when the model "
+            "carries none (nothing then claims a range)"
+        ),
+    ] = field(kw_only=True, default=None)
 
 
 @dataclass(frozen=True)
@@ -260,3 +316,8 @@ class ModelExplanation:
     grouped: Annotated[
         list[GroupContribution], Field(description="the same, summed by clinical variable")
     ]
+    as_of_week: Annotated[int, Field(description="week of treatment of the explained record")]
+    landmark_week: Annotated[
+        int | None, Field(description="the landmark week whose model answered")
+    ]
+    as_of: str
