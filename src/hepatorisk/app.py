@@ -76,7 +76,7 @@ def create_app(
     if models is not None:
         store.set(models)
     state = ServiceState(settings, store, load_policy(settings.policy_path), metrics, audit)
-    metrics.registry.register(MonitorGauges(lambda: state.monitoring))
+    metrics.share(MonitorGauges(lambda: state.monitoring))  # shown once with N workers
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

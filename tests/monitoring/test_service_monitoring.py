@@ -113,3 +113,59 @@ def test_without_a_store_nothing_is_kept(entry_dirs: dict[str, Path], tmp_path: 
         fed = client.post("/v1/outcomes", json={"outcomes": [one]}, headers=AUTH)
         assert fed.status_code == 503
     assert not list(tmp_path.glob("monitoring*"))
+
+
+def _monitor_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.startswith("hepatorisk_monitor{")]
+
+
+def test_gauges_of_a_shared_store_are_shown_once_in_multiprocess_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR (``serve --workers N``) the exposition is rebuilt from the
+    workers' files; the monitor gauges are read from the shared store by the answering worker
+    and shown once, with the stored value (not summed over workers, not missing)."""
+    from hepatorisk.monitoring.gauges import MonitorGauges
+    from hepatorisk.web.metrics import Metrics
+
+    store = MonitoringStore(f"sqlite:///{tmp_path / 'm.db'}")
+    store.save_summary("hepatorisk-liver", "3", {"estimated_auroc": 0.61})
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    workers = [Metrics() for _ in range(2)]
+    for metrics in workers:
+        metrics.share(MonitorGauges(lambda: store))
+    for metrics in workers:
+        lines = _monitor_lines(metrics.render().decode())
+        gauge = 'hepatorisk_monitor{measure="estimated_auroc",model="hepatorisk-liver",version="3"}'
+        assert lines == [f"{gauge} 0.61"]
+    store.close()
+
+
+# prometheus_client warns that Gauge.clear() keeps no state across processes (the model-info
+# gauge sets old versions to 0 first for this reason: web/metrics.py)
+@pytest.mark.filterwarnings("ignore:Clearing labels has not been implemented:UserWarning")
+def test_gauges_of_the_service_in_multiprocess_mode(
+    entry_dirs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service as one worker of ``serve --workers N`` (PROMETHEUS_MULTIPROC_DIR set): its
+    /metrics shows each monitor gauge once, the store's latest summary (a full 2-worker run,
+    tests/service/test_operations.py's, takes about 30 s on this machine; the exposition is
+    the same whichever worker answers)."""
+    db = tmp_path / "monitoring.db"
+    store = MonitoringStore(f"sqlite:///{db}")
+    store.save_summary("hepatorisk-liver", "3", {"max_input_psi": 0.42, "estimated_auroc": 0.61})
+    store.save_summary("hepatorisk-liver", "3", {"max_input_psi": 0.17, "estimated_auroc": 0.64})
+    store.close()
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    base = make_settings(entry_dirs, tmp_path)
+    settings = Settings(**(base.model_dump() | {"monitoring_db_url": f"sqlite:///{db}"}))
+    with running(settings) as client:
+        text = client.get("/metrics").text
+    assert sorted(_monitor_lines(text)) == [
+        'hepatorisk_monitor{measure="estimated_auroc",model="hepatorisk-liver",version="3"} 0.64',
+        'hepatorisk_monitor{measure="max_input_psi",model="hepatorisk-liver",version="3"} 0.17',
+    ], text[-3000:]

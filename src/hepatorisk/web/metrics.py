@@ -7,6 +7,10 @@ and ``/metrics`` answers the sum over all workers (counters and histograms summe
 version is shown as served while any worker serves it), plus the process metrics
 (``process_*``) of every live worker, each labelled with its ``pid``. Without the variable the
 exposition is the process's own, process metrics included.
+
+Collectors registered with :meth:`Metrics.share` read a state every worker sees alike at scrape
+time (the ``hepatorisk_monitor`` gauges read the monitoring store's latest summary): they are
+not per-process values to be summed, so the answering worker adds them once, as they are.
 """
 
 from __future__ import annotations
@@ -86,8 +90,15 @@ class Metrics:
             registry=self.registry,
         )
         self._serving: list[tuple[str, ...]] = []
+        self._shared: list[Collector] = []
         if multiprocess_dir() is None:
             ProcessCollector(registry=self.registry)
+
+    def share(self, collector: Collector) -> None:
+        """Add a collector whose values are the same whichever worker is asked (read from a
+        shared store at scrape time): shown once, never summed over workers."""
+        self.registry.register(collector)
+        self._shared.append(collector)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -122,6 +133,8 @@ class Metrics:
         # prometheus_client ships this one class without annotations
         MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
         registry.register(_WorkerProcesses(folder))
+        for collector in self._shared:  # latest values of a shared store: once, as they are
+            registry.register(collector)
         return generate_latest(registry)
 
 
