@@ -78,3 +78,36 @@ def test_realised_performance_of_calibrated_and_shifted_risks() -> None:
 def test_band_shares() -> None:
     assert drift.band_shares(["low", "high", "low", "low"]) == {"high": 0.25, "low": 0.75}
     assert pd.isna(performance.expected_auroc(np.array([0.5])))
+
+
+def test_logistic_recalibration_recovers_a_known_intercept_and_slope() -> None:
+    rng = np.random.default_rng(5)
+    z = rng.normal(-1.5, 1.2, 20_000)
+    y = (rng.random(len(z)) < expit(-0.4 + 0.7 * z)).astype(int)
+    a, b = performance.logistic_recalibration(y, expit(z))
+    assert a == pytest.approx(-0.4, abs=0.06) and b == pytest.approx(0.7, abs=0.04)
+    assert np.isnan(performance.logistic_recalibration(np.zeros(50), expit(z[:50]))[1])
+
+
+def test_flatter_ranking_here_biases_the_label_free_estimate_not_the_recalibrated_one() -> None:
+    """Outcomes drawn with slope 0.6 on the served log-odds (the model ranks worse here than its
+    probabilities claim): the label-free estimate is too high and its range misses the realised
+    AUROC; with a third of the outcomes known, the estimate for the rest is recalibrated and
+    its interval holds their realised AUROC."""
+    rng = np.random.default_rng(6)
+    n = 6000
+    z = rng.normal(-2.0, 1.0, n)
+    p = expit(z)
+    y = (rng.random(n) < expit(-0.3 + 0.6 * z)).astype(int)
+    label_free = performance.estimate_performance(p, seed=1)
+    truth = metrics.auroc(y, p)
+    assert label_free.auroc - truth > 0.03 and truth < label_free.auroc_lo
+    known = rng.random(n) < 1 / 3
+    awaiting = performance.estimate_awaiting(p, np.where(known, y, np.nan), seed=1)
+    assert awaiting is not None and awaiting.n == (~known).sum()
+    rest = metrics.auroc(y[~known], p[~known])
+    assert awaiting.auroc_lo <= rest <= awaiting.auroc_hi
+    assert abs(awaiting.auroc - rest) < abs(label_free.auroc - rest)
+    # too few labelled events to refit: no estimate rather than a wild one
+    few = np.where(np.arange(n) < 40, y, np.nan)
+    assert performance.estimate_awaiting(p, few) is None

@@ -139,3 +139,34 @@ def test_promotion_of_a_recalibration_writes_the_change_record(
     moves = record["band_movement"]
     assert moves["reference"].startswith("held-out local rows") and moves["moved"] > 0
     assert moves["patients"] == sum(moves["bands_before"].values())
+
+
+def test_liver_estimates_before_and_while_outcomes_come_in(shifted_site: Path) -> None:
+    """The liver entry model on the shifted site: the label-free estimate against the realised
+    AUROC (the range it implied, checked and reported), and with half the outcomes known, the
+    recalibrated estimate of the other half against their realised AUROC."""
+    import numpy as np
+    from monitoring_support import entry_model
+
+    from hepatorisk.modeling.metrics.headline import auroc
+    from hepatorisk.monitoring.report import monitor, window_from_records
+    from hepatorisk.monitoring.thresholds import load_thresholds
+
+    model = entry_model("liver_event_12w")
+    records, y = at_risk(shifted_site, "liver_event_12w")
+    known = np.random.default_rng(0).random(len(y)) < 0.5
+    table = records.assign(liver_event_12w=np.where(known, y, np.nan))
+    spec = load_thresholds(REPO / "pipelines" / "liver_synthetic.yaml")
+    window = window_from_records(model, table, load_policy(), "liver_event_12w", "shifted site")
+    result = monitor(model, window, spec)
+    awaiting = result["estimated_awaiting"]
+    assert awaiting["n"] == (~known).sum()
+    rest = auroc(y[~known], window.probability[~known])
+    assert awaiting["auroc_lo"] <= rest <= awaiting["auroc_hi"], (awaiting, rest)
+    real = result["realised"]
+    in_range = real["estimated_auroc_same_rows_lo"] <= real["auroc"]["estimate"]
+    in_range &= real["auroc"]["estimate"] <= real["estimated_auroc_same_rows_hi"]
+    assert real["estimate_in_range"] == in_range
+    assert in_range != any(
+        f.startswith("the AUROC estimated before outcomes") for f in result["flags"]
+    )

@@ -105,6 +105,12 @@ def _monitor(args: argparse.Namespace) -> int:
         f"  estimated AUROC {est['auroc']:.3f} (calibrated range {est['auroc_lo']:.3f}-"
         f"{est['auroc_hi']:.3f}); expected events {est['expected_events']:.1f}",
     ]
+    if result.get("estimated_awaiting"):
+        a = result["estimated_awaiting"]
+        lines.append(
+            f"  rows awaiting outcomes ({a['n']}): estimated AUROC {a['auroc']:.3f} "
+            f"[{a['auroc_lo']:.3f}, {a['auroc_hi']:.3f}] after recalibration on the known ones"
+        )
     if result.get("realised"):
         r = result["realised"]
         lines.append(

@@ -125,6 +125,10 @@ def monitor(bundle: ModelBundle, window: Window, spec: MonitoringSpec) -> dict[s
         "estimated": asdict(estimated),
         "outcomes_known": int(known.sum()),
     }
+    out["estimated_awaiting"] = None
+    if spec.min_outcomes <= known.sum() < len(known):  # outcomes coming in: recalibrated estimate
+        awaiting = performance.estimate_awaiting(window.probability, window.observed)
+        out["estimated_awaiting"] = asdict(awaiting) if awaiting is not None else None
     if known.sum() >= spec.min_outcomes:
         y = window.observed[known].astype(int)
         p = window.probability[known]
@@ -143,8 +147,22 @@ def monitor(bundle: ModelBundle, window: Window, spec: MonitoringSpec) -> dict[s
                 "cal_slope": _interval(real.cal_slope),
                 "cal_intercept": _interval(real.cal_intercept),
                 "estimated_auroc_same_rows": on_known.auroc,
+                "estimated_auroc_same_rows_lo": on_known.auroc_lo,
+                "estimated_auroc_same_rows_hi": on_known.auroc_hi,
                 "estimate_error": on_known.auroc - real.auroc.estimate,
+                # the label-free estimate's assumption (calibration holds here) survives the
+                # outcomes when the realised AUROC lies in the range it implied
+                "estimate_in_range": bool(
+                    on_known.auroc_lo <= real.auroc.estimate <= on_known.auroc_hi
+                ),
             }
+            if not out["realised"]["estimate_in_range"]:
+                flags.append(
+                    f"the AUROC estimated before outcomes assumed calibration, which does not "
+                    f"hold here: realised {real.auroc.estimate:.3f} lies outside the "
+                    f"{on_known.auroc_lo:.3f}-{on_known.auroc_hi:.3f} a calibrated model would "
+                    f"show on these rows (estimated {on_known.auroc:.3f})"
+                )
             ci = real.cal_intercept
             if abs(ci.estimate) >= spec.intercept_flag and not ci.lo <= 0 <= ci.hi:
                 flags.append(
@@ -166,6 +184,17 @@ def monitor(bundle: ModelBundle, window: Window, spec: MonitoringSpec) -> dict[s
     return out
 
 
+def _awaiting_html(a: dict[str, Any] | None) -> str:
+    if not a:
+        return ""
+    return (
+        f"<p>Rows still awaiting their outcome ({a['n']}): expected AUROC {_f(a['auroc'])} "
+        f"[{_f(a['auroc_lo'])}, {_f(a['auroc_hi'])}] after a logistic recalibration (intercept "
+        "and slope) fitted on the rows whose outcome is known; the interval covers the refit "
+        "and the outcomes still to come.</p>"
+    )
+
+
 def gauge_values(result: dict[str, Any]) -> dict[str, float]:
     """The latest values the service exposes as Prometheus gauges."""
     values = {
@@ -177,6 +206,8 @@ def gauge_values(result: dict[str, Any]) -> dict[str, float]:
         "records": float(result["n"]),
         "outcomes_known": float(result["outcomes_known"]),
     }
+    if result.get("estimated_awaiting"):
+        values["estimated_auroc_awaiting"] = result["estimated_awaiting"]["auroc"]
     if result.get("realised"):
         r = result["realised"]
         values |= {
@@ -248,8 +279,10 @@ def render_html(r: dict[str, Any]) -> str:
             f"{_f(q['expected_events'], '.1f')} = {_f(q['oe_ratio'], '.2f')} "
             f"[{_f(q['oe_lo'], '.2f')}, {_f(q['oe_hi'], '.2f')}]</td></tr>"
             f"<tr><td>AUROC</td><td>{ci('auroc')}</td></tr>"
-            f"<tr><td>estimated AUROC on the same rows</td>"
-            f"<td>{_f(q['estimated_auroc_same_rows'])}</td></tr>"
+            f"<tr><td>estimated AUROC on the same rows (a calibrated model's range)</td>"
+            f"<td>{_f(q['estimated_auroc_same_rows'])} "
+            f"[{_f(q.get('estimated_auroc_same_rows_lo'))}, "
+            f"{_f(q.get('estimated_auroc_same_rows_hi'))}]</td></tr>"
             f"<tr><td>calibration intercept</td><td>{ci('cal_intercept', '+.2f')}</td></tr>"
             f"<tr><td>calibration slope</td><td>{ci('cal_slope', '.2f')}</td></tr>"
             f"<tr><td>Brier score</td><td>{ci('brier', '.4f')}</td></tr></table>"
@@ -271,6 +304,7 @@ def render_html(r: dict[str, Any]) -> str:
         f"{_f(est['auroc_lo'])}-{_f(est['auroc_hi'])} here); expected events "
         f"{_f(est['expected_events'], '.1f')} &plusmn; {_f(est['expected_events_sd'], '.1f')}. "
         "The estimate assumes the probabilities are calibrated in this population.</p>"
+        f"{_awaiting_html(r.get('estimated_awaiting'))}"
         f"<h2>Performance once outcomes are in</h2>{realised}"
         "<h2>Prediction drift</h2>"
         f"<p class='{e(pred['status'])}'>{e(pred['reason'])}</p>"
