@@ -164,13 +164,15 @@ def test_moud_and_kratom_as_medication_requests(client):
             r["reportedBoolean"] = "kratom" in str(r).lower()
             if "dosage" in r:
                 r["dosageInstruction"] = r.pop("dosage")
+            started = r.get("effectiveDateTime", "2026-09-01")  # the MOUD start: same course
             for k in ("effectiveDateTime", "effectivePeriod", "dateAsserted", "informationSource"):
                 r.pop(k, None)
-            r["authoredOn"] = "2026-09-01"
+            r["authoredOn"] = started
     a = map_bundle(statements, as_of=AS_OF).request
     b = map_bundle(requests, as_of=AS_OF).request
     assert b.treatment.moud == a.treatment.moud == "buprenorphine"
     assert b.kratom == a.kratom and b.kratom.product != "none"
+    assert b.course == a.course and a.course is not None and a.course.week > 0
     one = client.post(ASSESS, json=statements, headers={**AUTH, **FHIR_JSON}).json()
     two = client.post(ASSESS, json=requests, headers={**AUTH, **FHIR_JSON}).json()
     assert _risks(one) == pytest.approx(_risks(two), abs=1e-9)
@@ -242,10 +244,12 @@ def _serve(fhir_server, hook: dict[str, Any]) -> None:
         path = {"patient": "/fhir/Patient/kp-001"}.get(key)
         if path is None:
             kind = {"liverLabs": "Observation", "riskFactors": "Observation",
+                    "drugScreens": "Observation",
                     "medications": "MedicationStatement", "medicationRequests": "MedicationRequest",
                     "conditions": "Condition"}[key]  # fmt: skip
             path = f"/fhir/{kind}?" + {
                 "liverLabs": _query("liverLabs"), "riskFactors": _query("riskFactors"),
+                "drugScreens": _query("drugScreens"),
             }.get(key, "patient=kp-001")  # fmt: skip
         fhir_server.answer(path, value)
 

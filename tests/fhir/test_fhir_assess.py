@@ -57,9 +57,19 @@ def test_example_bundle_gives_validating_risk_assessments(client):
         [patient] = [e for e in out["entry"] if e["resource"]["resourceType"] == "Patient"]
         assert patient["resource"]["id"] == "kp-001"  # the subject, included: it resolves
         assert ra["status"] == "final" and ra["subject"] == {"reference": patient["fullUrl"]}
-        [pred] = ra["prediction"]
+        pred = ra["prediction"][0]  # a second one is the uncertainty range, when there is one
+        assert len(ra["prediction"]) == 1 + (risk["probability_range"] is not None)
         assert pred["probabilityDecimal"] == pytest.approx(risk["probability"], abs=1e-12)
-        assert pred["whenRange"]["high"]["value"] == 12
+        # the example is mid-treatment (week 14 on the day it runs, or later): the answer says
+        # when it holds and which landmark model gave it, as the JSON API does
+        week = risk["as_of_week"]
+        assert week >= 14 and risk["landmark_week"] == 12
+        assert (pred["whenRange"]["low"]["value"], pred["whenRange"]["high"]["value"]) == (
+            week,
+            week + 12,
+        )
+        assert any(risk["as_of"] in n["text"] for n in ra["note"])
+        assert risk["as_of"] in ra["text"]["div"]
         parts = pred["rationale"].split("; ")
         texts = [d["text"].removesuffix(NOT_PROVIDED) for d in risk["drivers"]]
         assert [x.removesuffix(NOT_RECORDED) for x in parts] == texts

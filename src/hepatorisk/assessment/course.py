@@ -239,7 +239,7 @@ class Course(_Strict):
             previous = d.dose_g_day
         weeks = self.kratom_weeks(self.as_of)
         return KratomExposure(
-            taking=current > 0,
+            taking=not current <= 0,  # an unknown (NaN) dose of a user is still taken
             use_weeks=weeks if weeks is not None else None if use_weeks is None else use_weeks + n,
             weeks_since_dose_increase=(self.as_of - last_increase).days // 7
             if last_increase is not None

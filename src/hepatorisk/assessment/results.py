@@ -37,6 +37,7 @@ __all__ = [
     "UnknownInput",
     "as_of_text",
     "probability_text",
+    "range_text",
 ]
 
 Outcome = Literal["liver", "relapse"]
@@ -117,11 +118,15 @@ def as_of_text(week: int, landmark: int | None, last: int | None) -> str:
 
 def probability_text(probability: float, interval: ProbabilityRange | None) -> str:
     """'21%' or '21% (90% range 17-26%)': a range is said only when the model carries one."""
-    text = f"{probability:.0%}"
-    if interval is not None:
-        low, high = interval.low * 100, interval.high * 100
-        text += f" ({interval.level:.0%} range {low:.0f}-{high:.0f}%)"
-    return text
+    return f"{probability:.0%}{range_text(interval)}"
+
+
+def range_text(interval: ProbabilityRange | None) -> str:
+    """' (90% range 17-26%)', or '' when the model carries no range."""
+    if interval is None:
+        return ""
+    low, high = interval.low * 100, interval.high * 100
+    return f" ({interval.level:.0%} range {low:.0f}-{high:.0f}%)"
 
 
 @dataclass(frozen=True)

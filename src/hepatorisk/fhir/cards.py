@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from hepatorisk.assessment.results import DISCLAIMER, Assessment
+from hepatorisk.assessment.results import DISCLAIMER, Assessment, probability_text, range_text
 from hepatorisk.clinical.monitoring import Policy
 from hepatorisk.fhir.cds_hooks import Action, Card, CdsRequest, Coding, Link, Source, Suggestion
 from hepatorisk.fhir.codes import LOINC
@@ -128,10 +128,14 @@ def assessment_card(
     indicator: Literal["info", "warning", "critical"] = (
         "critical" if critical else "warning" if warn else "info"
     )
+    lv = probability_text(liver.probability, liver.probability_range)
+    rl = probability_text(relapse.probability, relapse.probability_range)
+    week = liver.as_of_week
     summary = (
-        f"Kratom liver risk {liver.probability:.0%} ({liver.band}), relapse "
-        f"{relapse.probability:.0%} ({relapse.band}) by week 12"
+        f"Kratom liver risk {lv} ({liver.band}), relapse {rl} ({relapse.band}) by week {week + 12}"
     )
+    if week:
+        summary += f" (as of week {week} of treatment)"
     if a.flags.stop_recommended:
         summary = f"FDA stopping rule met. {summary}"
     due = monitoring_due(a, mapped, policy, now)
@@ -240,12 +244,14 @@ def order_panel(cid: uuid.UUID, mapped: MappedBundle, subject: str | None = None
 
 
 def _detail(a: Assessment, mapped: MappedBundle, due: bool) -> str:
-    lines = ["| Risk by week 12 | Probability | Band | Model |", "|---|---|---|---|"]
+    week = a.risks[0].as_of_week
+    lines = [f"| Risk by week {week + 12} | Probability | Band | Model |", "|---|---|---|---|"]
     for r in a.risks:
         lines.append(
-            f"| {r.description} | {r.probability:.1%} | {r.band} | "
-            f"{r.model.name} {r.model.version} |"
+            f"| {r.description} | {r.probability:.1%}{range_text(r.probability_range)} | "
+            f"{r.band} | {r.model.name} {r.model.version} |"
         )
+    lines += ["", *[f"**{r.outcome.capitalize()}**: {r.as_of}." for r in a.risks]]
     lines += ["", "**Guideline flags**", *[f"- {t}" for t in flags_text(a)]]
     lines += [
         "",

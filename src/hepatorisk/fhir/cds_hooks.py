@@ -16,7 +16,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hepatorisk.fhir.codes import AUDIT_C_LOINC, BMI_LOINC, HBSAG_LOINC, HCV_AB_LOINC, LABS, LOINC
+from hepatorisk.fhir.codes import (
+    AUDIT_C_LOINC,
+    BMI_LOINC,
+    HBSAG_LOINC,
+    HCV_AB_LOINC,
+    LABS,
+    LOINC,
+    OPIOID_SCREEN_LOINC,
+)
 
 __all__ = [
     "FHIR_ID",
@@ -46,10 +54,14 @@ _LAB_CODES = ",".join(f"{LOINC}|{code}" for code in LABS)
 _RISK_CODES = ",".join(
     f"{LOINC}|{c}" for c in (BMI_LOINC, AUDIT_C_LOINC, HCV_AB_LOINC, HBSAG_LOINC)
 )
+_SCREEN_CODES = ",".join(f"{LOINC}|{c}" for c in OPIOID_SCREEN_LOINC)
 PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
     "liverLabs": f"Observation?patient={{{{context.patientId}}}}&code={_LAB_CODES}&_sort=-date",
     "riskFactors": f"Observation?patient={{{{context.patientId}}}}&code={_RISK_CODES}",
+    # weekly opioid urine screens of the treatment course (every date: the history so far)
+    "drugScreens": f"Observation?patient={{{{context.patientId}}}}&code={_SCREEN_CODES}"
+    "&_sort=-date",
     "medications": "MedicationStatement?patient={{context.patientId}}",
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",

@@ -117,6 +117,12 @@ BMI_LOINC = "39156-5"  # Body mass index (BMI) [Ratio]
 AUDIT_C_LOINC = "75626-2"  # Total score [AUDIT-C]
 HCV_AB_LOINC = "16128-1"  # Hepatitis C virus Ab [Presence] in Serum
 HBSAG_LOINC = "5196-1"  # Hepatitis B virus surface Ag [Presence] in Serum or Plasma by Immunoassay
+# Weekly opioid urine drug screens (not in clinical-facts.md; standard LOINC): Opiates [Presence]
+# in Urine by Screen method, loinc.org/19295-5; Fentanyl [Presence] in Urine by Screen method,
+# loinc.org/59673-4 (e.g. Rutland Regional Medical Center's test catalog, "Fentanyl Screen,
+# Urine", LOINC 59673-4). An opiates immunoassay misses fentanyl, so either screen positive makes
+# the week positive (the cohort's uds_opioid).
+OPIOID_SCREEN_LOINC = {"19295-5": "opiates", "59673-4": "fentanyl"}
 POSITIVE = {"10828004", "positive", "detected", "reactive", "pos"}  # SNOMED 10828004 Positive
 NEGATIVE = {"260385009", "negative", "not detected", "nonreactive", "non-reactive", "neg"}
 

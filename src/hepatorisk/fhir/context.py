@@ -35,10 +35,12 @@ from hepatorisk.fhir.ucum import convert_factor
 __all__ = [
     "MOUD",
     "ClinicalContext",
+    "daily_grams",
     "moud_arm",
     "read_condition",
     "read_medication",
     "read_other_observation",
+    "started",
 ]
 
 CURRENT_MEDS = {"active", "intended", "on-hold"}  # MedicationStatement.status
@@ -104,7 +106,7 @@ def read_medication(
         concept = med.resource.get("code")
     words = text_of(concept)
     rxcuis = {str(c.get("code")) for c in codings(concept) if c.get("system") == RXNORM}
-    when = _started(r, request)
+    when = started(r, request)
     dosage_element = "dosageInstruction" if request else "dosage"
     if any(w in words for w in KRATOM_WORDS):
         _kratom(entry, words, r.get(dosage_element) or [], dosage_element, ctx, issues)
@@ -149,7 +151,7 @@ def moud_arm(concept: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _started(r: dict[str, Any], request: bool) -> datetime | None:
+def started(r: dict[str, Any], request: bool) -> datetime | None:
     if request:
         return parse_instant(r.get("authoredOn")) or parse_instant(
             ((r.get("dispenseRequest") or {}).get("validityPeriod") or {}).get("start")
@@ -195,7 +197,7 @@ def _kratom(
             "kratom product form not stated (powder, extract, tablet); assessed as leaf powder",
             entry.at("medication[x]"),
         )
-    dose = _daily_grams(dosages)
+    dose = daily_grams(dosages)
     if dose is None:
         # unknown, not zero: a kratom user whose dose is unknown is assessed as a user, the
         # models averaging the risk over the plausible doses (modeling.unknowns)
@@ -220,7 +222,7 @@ def _kratom(
     ctx.sources["kratom"] = entry.at(element)
 
 
-def _daily_grams(dosages: list[dict[str, Any]]) -> float | None:
+def daily_grams(dosages: list[dict[str, Any]]) -> float | None:
     """g/day from doseQuantity (a UCUM mass, e.g. g or mg, times the timing's frequency per
     day; or a mass per time, e.g. g/d); None when no dosage says it."""
     for d in dosages:

@@ -26,6 +26,7 @@ from hepatorisk.fhir.context import (
     read_medication,
     read_other_observation,
 )
+from hepatorisk.fhir.history import CourseParts, build_course, read_kratom_period, read_screen
 from hepatorisk.fhir.issues import Issues, Severity
 from hepatorisk.fhir.labs import LabPoint, lab_points, loinc_of, usable
 from hepatorisk.fhir.resources import Entry, parse_bundle
@@ -113,11 +114,13 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
     out.patient_reference = patient["reference"]
     refs = {patient["reference"], *patient["aliases"]}
     ctx = ClinicalContext()
-    _observations(by_type.get("Observation", []), refs, patient["sex"], ctx, out)
+    parts = CourseParts()
+    _observations(by_type.get("Observation", []), refs, patient["sex"], ctx, out, parts)
     media = {e.reference: e for e in by_type.get("Medication", [])}
     for kind in MEDICATION_TYPES:
         for e in by_type.get(kind, []):
             read_medication(e, ctx, media, issues)
+            read_kratom_period(e, media, parts)
     for e in by_type.get("Condition", []):
         read_condition(e, ctx, issues)
     for kind, items in by_type.items():
@@ -136,7 +139,7 @@ def _map(raw: Any, as_of: date | None) -> MappedBundle:
         )
     if issues.errors:
         return out
-    body, sources = _body(patient, ctx, out, issues, as_of or datetime.now(UTC).date())
+    body, sources = _body(patient, ctx, out, issues, as_of or datetime.now(UTC).date(), parts)
     out.sources = sources
     try:
         out.request = AssessRequest.model_validate(body)
@@ -225,11 +228,18 @@ def _patient(patients: list[Entry], issues: Issues) -> dict[str, Any] | None:
 
 
 def _observations(
-    entries: list[Entry], refs: set[str], sex: str, ctx: ClinicalContext, out: MappedBundle
+    entries: list[Entry],
+    refs: set[str],
+    sex: str,
+    ctx: ClinicalContext,
+    out: MappedBundle,
+    parts: CourseParts,
 ) -> None:
     series: dict[str, list[LabPoint]] = defaultdict(list)
     for e in entries:
         if loinc_of(e.resource) is None:
+            if read_screen(e, parts, out.issues):
+                continue
             if not read_other_observation(e, ctx, out.issues):
                 out.issues.add(
                     "information",
@@ -254,7 +264,12 @@ def _age(birth: str, as_of: date) -> int:
 
 
 def _body(
-    patient: dict[str, Any], ctx: ClinicalContext, out: MappedBundle, issues: Issues, as_of: date
+    patient: dict[str, Any],
+    ctx: ClinicalContext,
+    out: MappedBundle,
+    issues: Issues,
+    as_of: date,
+    parts: CourseParts,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The AssessRequest body and, per field, the FHIRPath it came from."""
     p: Entry = patient["entry"]
@@ -329,4 +344,24 @@ def _body(
         "alcohol_audit_c": ctx.audit_c,
         "medications": meds,
     }
+    start = ctx.moud[-1][0] if ctx.moud else None
+    course = None if start is None else build_course(start, as_of, out.series, parts, issues)
+    if course is None:
+        issues.add(
+            "information",
+            "informational",
+            "no treatment course read (a current MOUD with a start date places the assessment "
+            "in its week of treatment): assessed at treatment entry (week 0)",
+            "Bundle",
+        )
+        return body, sources
+    body["course"] = course
+    sources["course"] = ctx.moud[-1][2]
+    entry_dose = next(
+        (d["dose_g_day"] for d in reversed(course.get("kratom_doses", []))
+         if d["date"] <= course["treatment_start"]),
+        None,
+    )  # fmt: skip
+    if ctx.kratom is not None and entry_dose is not None:
+        kratom["dose_g_day"] = entry_dose  # the record describes treatment entry
     return body, sources

@@ -14,7 +14,13 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from hepatorisk.assessment.results import DISCLAIMER, NOT_PROVIDED, Assessment, Risk
+from hepatorisk.assessment.results import (
+    DISCLAIMER,
+    NOT_PROVIDED,
+    Assessment,
+    Risk,
+    probability_text,
+)
 from hepatorisk.fhir.codes import LOINC, UCUM
 from hepatorisk.fhir.inbound import MappedBundle
 from hepatorisk.fhir.labs import LabPoint
@@ -194,19 +200,22 @@ def _risk_assessment(
     version = m.version or "unversioned"
     alias = f" (alias {m.alias})" if m.alias else ""
     basis = [refs[e.reference] for e in mapped.used(*BASIS_FIELDS[risk.outcome])]
+    start, end = risk.as_of_week, risk.as_of_week + horizon  # weeks of treatment
+    shown = probability_text(risk.probability, risk.probability_range)
     ra: dict[str, Any] = {
         "resourceType": "RiskAssessment",
         "id": f"{request_id}-{risk.outcome}",
         "text": narrative(
-            f"{risk.description}: {risk.probability:.1%} ({risk.band}) by week {horizon}, "
-            f"{m.name} version {version}. {DISCLAIMER}"
+            f"{risk.description}: {shown} ({risk.band}) in weeks {start}-{end} of treatment, "
+            f"{risk.as_of}; {m.name} version {version}. {DISCLAIMER}"
         ),
         "status": "final",
         "subject": {"reference": refs[mapped.patient_reference or ""]},
         "occurrenceDateTime": when.isoformat(),
         "code": {
             "coding": [outcome_code(risk.outcome, "assessment")],
-            "text": f"hepatorisk {risk.outcome} risk by week {horizon}",
+            "text": f"hepatorisk {risk.outcome} risk in the {horizon} weeks after week {start} "
+            "of treatment",
         },
         "method": {
             "coding": [outcome_code(risk.outcome, "method")],
@@ -224,14 +233,16 @@ def _risk_assessment(
                     "text": f"{risk.band} ({risk.outcome} band)",
                 },
                 "whenRange": {
-                    "low": {"value": 0, "unit": "wk", "system": UCUM, "code": "wk"},
-                    "high": {"value": horizon, "unit": "wk", "system": UCUM, "code": "wk"},
+                    "low": {"value": start, "unit": "wk", "system": UCUM, "code": "wk"},
+                    "high": {"value": end, "unit": "wk", "system": UCUM, "code": "wk"},
                 },
                 "rationale": "; ".join(driver_texts(risk)) or "no drivers computed",
             }
         ],
-        "note": [{"text": DISCLAIMER}],
+        "note": [{"text": f"This risk holds {risk.as_of}."}, {"text": DISCLAIMER}],
     }  # fmt: skip
+    if risk.probability_range is not None:
+        ra["prediction"].append(_range_prediction(risk, ra["prediction"][0]))
     if not basis:
         del ra["basis"]
     if risk.outcome == "liver":
@@ -241,6 +252,24 @@ def _risk_assessment(
         ra["mitigation"] = mitigation
         ra["note"].append({"text": ". ".join(flags_text(a))})
     return ra
+
+
+def _range_prediction(risk: Risk, point: dict[str, Any]) -> dict[str, Any]:
+    """The model-uncertainty range as a second prediction of the same outcome and time:
+    ``probability[x]`` is one choice per prediction, and R4's ras-1 wants a probabilityRange in
+    percent (UCUM ``%``)."""
+    r = risk.probability_range
+    assert r is not None
+
+    def pct(x: float) -> dict[str, Any]:
+        return {"value": round(x * 100, 2), "unit": "%", "system": UCUM, "code": "%"}
+
+    return {
+        "outcome": point["outcome"],
+        "probabilityRange": {"low": pct(r.low), "high": pct(r.high)},
+        "whenRange": point["whenRange"],
+        "rationale": f"{r.level:.0%} model-uncertainty range of the probability above ({r.method})",
+    }
 
 
 def _trend(
