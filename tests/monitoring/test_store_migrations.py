@@ -18,6 +18,7 @@ from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
 
+from postgres_support import PASSWORD, Postgres, postgres
 from service_support import API_TOKEN, SALT
 
 from hepatorisk.assessment import audit_migrations
@@ -26,6 +27,8 @@ from hepatorisk.cli import main
 from hepatorisk.monitoring import store_migrations
 from hepatorisk.monitoring.store import MonitoringRecord, MonitoringSchemaError, MonitoringStore
 from hepatorisk.monitoring.store_schema import metadata
+
+__all__ = ["postgres"]  # the session's throwaway PostgreSQL cluster (tests/service)
 
 VERSION = store_migrations.VERSION_TABLE
 
@@ -177,3 +180,47 @@ def test_an_unknown_revision_is_refused_by_the_store_by_db_upgrade_and_by_serve(
     assert line.startswith("hepatorisk: error: monitoring database sqlite:///")
     assert "schema revision '0099_future', which this hepatorisk does not know" in line
     assert "point HEPATORISK_MONITORING_DB_URL at another database" in line
+
+
+def test_both_stores_upgrade_concurrently_in_one_postgresql_database(postgres: Postgres) -> None:
+    """On PostgreSQL each store's upgrade holds its own advisory lock: concurrent ``db upgrade``
+    processes (two of the monitoring store, one of the audit) all succeed, each store at its
+    newest revision, its tables equal to the code's."""
+    import subprocess
+
+    from hepatorisk.assessment.audit_schema import metadata as audit_metadata
+
+    url = postgres.create_database("shared_stores")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "hepatorisk", "db", "upgrade", "--store", store, "--url", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for store in ("monitoring", "audit", "monitoring")
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert all("-> 0001" in out and PASSWORD not in out for out in outputs), outputs
+    engine = create_engine(url)
+    pairs = ((audit_migrations.SCHEMA, audit_metadata), (store_migrations.SCHEMA, metadata))
+    for schema, tables in pairs:
+        assert schema.current_revision(engine) == schema.head()
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "version_table": schema.version_table,
+                    # the other store's tables are not this store's business
+                    "include_name": lambda name, kind, _p, t=tables: (
+                        kind != "table" or name in t.tables
+                    ),
+                },
+            )
+            assert compare_metadata(context, tables) == []
+    engine.dispose()
+    store = MonitoringStore(url)
+    store.add([_record("p" * 32)])
+    assert len(store.window(None)) == 1
+    store.close()
