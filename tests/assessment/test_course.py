@@ -166,9 +166,16 @@ def test_a_visit_not_attended_has_no_results_and_dates_are_strings() -> None:
     assert error["loc"] == ("course", "as_of") and "YYYY-MM-DD" in error["msg"]
 
 
-def test_without_an_entry_panel_the_baseline_is_unknown_not_zero() -> None:
+def test_without_an_entry_panel_the_baseline_is_unknown_not_zero(models) -> None:  # type: ignore[no-untyped-def]
     request = AssessRequest.model_validate(patient(course=_course(panels=[])))
-    columns = record_columns([request.to_input()])
+    sent = request.to_input()
+    assert {"alt_u_l", "ast_u_l", "inr"} <= set(sent.entry_unknown)  # sent, but as later values
+    [result] = assess(models, [sent], load_policy())
+    said = {u.variable: u.text for u in result.unknown_inputs}
+    assert any("not known at treatment entry" in said[c] for c in sent.entry_unknown if c in said)
+    assert all("not known at treatment entry" not in t for c, t in said.items()
+               if c not in sent.entry_unknown)  # fmt: skip
+    columns = record_columns([sent])
     for c in ("alt_u_l", "ast_u_l", "alp_u_l", "bilirubin_mg_dl", "inr"):
         assert np.isnan(columns[c][0]), c  # entry values unknown (the labs are week 4's)
     assert np.isnan(columns["alt_latest_vs_baseline"][0])

@@ -91,19 +91,30 @@ def assess(
             cholestatic=cholestatic.reason if cholestatic.status == "met" else None,
         )
         benefit = benefit_harm(patient, liver, relapse, by_patient.get(i, []), what_if, note)
-        unknown = unknown_inputs(models, reach["liver"][i], reach["relapse"][i])
+        unknown = unknown_inputs(
+            models, reach["liver"][i], reach["relapse"][i], patient.entry_unknown
+        )
         out.append(Assessment([liver, relapse], flags, monitoring, benefit, unknown))
     return out
 
 
-def unknown_inputs(models: ModelPair, liver: Reach, relapse: Reach) -> list[UnknownInput]:
-    """One patient's unknown inputs, the largest possible change first."""
+def unknown_inputs(
+    models: ModelPair, liver: Reach, relapse: Reach, entry_unknown: Sequence[str] = ()
+) -> list[UnknownInput]:
+    """One patient's unknown inputs, the largest possible change first. ``entry_unknown``: the
+    fields the request gave only as later values (mid-treatment labs), unknown at entry."""
     out = []
     for name in dict.fromkeys([*liver, *relapse]):
+        said = (
+            "not known at treatment entry (the value sent is a later one; the models read the "
+            "entry value)"
+            if name in entry_unknown
+            else "not provided"
+        )
         lv, rl = liver.get(name), relapse.get(name)
         if not all(math.isfinite(x) for r in (lv, rl) if r is not None for x in r):
             label = (models.liver if lv is not None else models.relapse).bundle.label(name)
-            text = f"{label}: not provided (averaged over its plausible values); its reach is "
+            text = f"{label}: {said} (averaged over its plausible values); its reach is "
             text += f"computed for assessments of up to {REACH_PATIENTS} patients"
             out.append(UnknownInput(name, label, [], [], 0.0, 0.0, text))
             continue
@@ -112,7 +123,7 @@ def unknown_inputs(models: ModelPair, liver: Reach, relapse: Reach) -> list[Unkn
             for o, r in (("liver", lv), ("relapse", rl))
         }
         label = (models.liver if lv is not None else models.relapse).bundle.label(name)
-        said = " and ".join(
+        could = " and ".join(
             f"the {noun} risk by up to {width[o]:.1f} percentage points"
             for o, noun in (("liver", "liver-injury"), ("relapse", "relapse"))
             if (lv if o == "liver" else rl) is not None
@@ -125,8 +136,8 @@ def unknown_inputs(models: ModelPair, liver: Reach, relapse: Reach) -> list[Unkn
                 [] if rl is None else list(rl),
                 width["liver"],
                 width["relapse"],
-                f"{label}: not provided (averaged over its plausible values), and knowing it "
-                f"could change {said}",
+                f"{label}: {said} (averaged over its plausible values), and knowing it "
+                f"could change {could}",
             )
         )
     return sorted(out, key=lambda u: -max(u.liver_change_points, u.relapse_change_points))
@@ -187,8 +198,12 @@ def probability_ranges(
     if bounds is None:
         return [None] * n
     about = bundle.metadata.get("uncertainty") or {}
-    level, method = float(about.get("level", 0.9)), str(about.get("method", "unstated"))
-    return [ProbabilityRange(float(lo), float(hi), level, method) for lo, hi in bounds]
+    ensemble = getattr(bundle, "ensemble", None)
+    level = float(about.get("level", getattr(ensemble, "level", 0.9)))
+    method = str(about.get("method") or (ensemble.describe() if ensemble else "unstated"))
+    coverage = about.get("test_coverage")
+    coverage = None if coverage is None else float(coverage)
+    return [ProbabilityRange(float(lo), float(hi), level, method, coverage) for lo, hi in bounds]
 
 
 def _risks(

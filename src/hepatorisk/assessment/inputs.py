@@ -61,6 +61,7 @@ class PatientInput:
     patient_ref: str | None = None
     exposure: KratomExposure = field(default_factory=lambda: KratomExposure(taking=True))
     history: CourseHistory | None = None
+    entry_unknown: tuple[str, ...] = ()  # record fields sent only as later values (course)
 
     @property
     def week(self) -> int:

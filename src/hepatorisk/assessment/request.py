@@ -246,6 +246,7 @@ class AssessRequest(_Strict):
         history = self.course.history(latest)
         entry = history.entry_panel
         later = self.course.week_of(self.course.lab_date) > 0
+        given = {c for c, v in record.items() if v is not None}
         if later:
             # the record's labs are entry values: the entry panel's, unknown without one
             for name, column in LIVER_LABS.items():
@@ -264,6 +265,7 @@ class AssessRequest(_Strict):
                 k.weeks_since_dose_increase,
             ),
             history=history,
+            entry_unknown=tuple(sorted(c for c in given if record.get(c) is None)),
         )
 
     def _panel(

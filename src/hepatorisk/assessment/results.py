@@ -137,6 +137,13 @@ class ProbabilityRange:
     high: Annotated[float, Field(ge=0, le=1)]
     level: Annotated[float, Field(description="nominal coverage, e.g. 0.9")]
     method: Annotated[str, Field(description="how the range was made (the model's metadata)")]
+    test_coverage: Annotated[
+        float | None,
+        Field(
+            description="share of the synthetic test set whose true probability the model's "
+            "ranges covered; null when not measured"
+        ),
+    ] = None
 
 
 @dataclass(frozen=True)

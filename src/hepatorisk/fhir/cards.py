@@ -135,7 +135,7 @@ def assessment_card(
         f"Kratom liver risk {lv} ({liver.band}), relapse {rl} ({relapse.band}) by week {week + 12}"
     )
     if week:
-        summary += f" (as of week {week} of treatment)"
+        summary += f" (as of week {week})"
     if a.flags.stop_recommended:
         summary = f"FDA stopping rule met. {summary}"
     due = monitoring_due(a, mapped, policy, now)

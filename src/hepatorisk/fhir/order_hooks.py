@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from hepatorisk.assessment.request import AssessRequest
-from hepatorisk.assessment.results import DISCLAIMER, Assessment
+from hepatorisk.assessment.results import DISCLAIMER, Assessment, probability_text, range_text
 from hepatorisk.clinical.monitoring import Policy
 from hepatorisk.fhir.cards import (
     NALTREXONE_WARNING,
@@ -53,9 +53,12 @@ def ordered_moud(body: CdsRequest) -> OrderedMoud | None:
 
 
 def under_moud(request: AssessRequest, arm: str) -> AssessRequest:
-    """The patient as if on the ordered medication (the relapse model's treatment arm)."""
+    """The patient as if on the ordered medication (the relapse model's treatment arm). Another
+    MOUD than the current one starts a new treatment today: week 0, its entry labs the latest
+    (the course of the current treatment is left out); the same one continues its course."""
     treatment = request.treatment.model_copy(update={"moud": arm})
-    return request.model_copy(update={"treatment": treatment})
+    course = request.course if arm == request.treatment.moud else None
+    return request.model_copy(update={"treatment": treatment, "course": course})
 
 
 def order_card(
@@ -81,18 +84,26 @@ def order_card(
         "critical" if critical else "warning" if warn else "info"
     )
     who = "kratom user" if user else "kratom use not recorded"
+    lv = probability_text(liver.probability, liver.probability_range)
+    rl = probability_text(relapse.probability, relapse.probability_range)
+    week = liver.as_of_week
     summary = (
-        f"{order.drug.capitalize()} ({who}): liver risk {liver.probability:.0%} ({liver.band}), "
-        f"relapse {relapse.probability:.0%} ({relapse.band}) by week 12"
-    )
+        f"{order.drug.capitalize()} ({who}): liver risk {lv} ({liver.band}), "
+        f"relapse {rl} ({relapse.band}) by week {week + 12}"
+    ) + (f" (as of week {week})" if week else "")
     due = monitoring_due(a, mapped, policy, now)
     cid = card_uuid(request_id)
     lines = [
         f"Assessed as if on **{order.drug}**, the medication being ordered.",
         "",
-        "| Risk by week 12 | Probability | Band |",
+        f"| Risk by week {week + 12} | Probability | Band |",
         "|---|---|---|",
-        *[f"| {r.description} | {r.probability:.1%} | {r.band} |" for r in a.risks],
+        *[
+            f"| {r.description} | {r.probability:.1%}{range_text(r.probability_range)} | {r.band} |"
+            for r in a.risks
+        ],
+        "",
+        *[f"**{r.outcome.capitalize()}**: {r.as_of}." for r in a.risks],
         "",
         f"**Liver-test plan**: {a.monitoring.summary}",
     ]

@@ -261,6 +261,13 @@ def _range_prediction(risk: Risk, point: dict[str, Any]) -> dict[str, Any]:
     r = risk.probability_range
     assert r is not None
 
+    covered = (
+        ""
+        if r.test_coverage is None
+        else f"; the ranges covered the true risk for {r.test_coverage:.0%} of the synthetic "
+        "test set"
+    )
+
     def pct(x: float) -> dict[str, Any]:
         return {"value": round(x * 100, 2), "unit": "%", "system": UCUM, "code": "%"}
 
@@ -268,7 +275,8 @@ def _range_prediction(risk: Risk, point: dict[str, Any]) -> dict[str, Any]:
         "outcome": point["outcome"],
         "probabilityRange": {"low": pct(r.low), "high": pct(r.high)},
         "whenRange": point["whenRange"],
-        "rationale": f"{r.level:.0%} model-uncertainty range of the probability above ({r.method})",
+        "rationale": f"{r.level:.0%} model-uncertainty range of the probability above "
+        f"({r.method}){covered}",
     }
 
 
