@@ -366,14 +366,10 @@ def history_columns(
     )
     patients = pd.DataFrame({"patient_id": ids, **baseline})
     weeks = np.array([h.week for h in histories])
-    out = {c: np.empty(n, dtype=object) for c in HISTORY_COLUMNS}
-    for week in np.unique(weeks):
-        mine = np.flatnonzero(weeks == week)
-        frame = history_features(
-            patients.iloc[mine],
-            visits[visits["patient_id"].isin(ids[mine])],
-            [int(week)],
-        )
-        for c in HISTORY_COLUMNS:
-            out[c][mine] = frame[c].to_numpy(dtype=object)
+    distinct = np.unique(weeks)
+    # one call for every week present: the weekly grids are built once (the costly part), and
+    # each landmark's features are numpy over the patients; row k*n + i is patient i at week k
+    frame = history_features(patients, visits, [int(w) for w in distinct])
+    rows = np.searchsorted(distinct, weeks) * n + np.arange(n)
+    out = {c: frame[c].to_numpy(dtype=object)[rows] for c in HISTORY_COLUMNS}
     return out
