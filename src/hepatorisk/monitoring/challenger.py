@@ -5,9 +5,11 @@ with the alias ``challenger``, logged as an MLflow pyfunc (the same model-from-c
 service, ``hepatorisk predict`` and ``mlflow models serve`` load it as they load any version),
 with its lineage as tags and parameters (parent version and run, the local data's digest, the
 rule and fit) and the local gate's decision (``local_gate.json``), which ``hepatorisk promote``
-applies to it. The held-out rows' predictions of champion and challenger are logged without
-any record (``evaluation/reference_predictions.parquet``) so the change record can count band
-movements. A parent given as a folder yields a folder (``--out``) with the same facts.
+applies to it. The held-out rows' predictions of champion and challenger are logged
+(``evaluation/reference_predictions.parquet``) so the change record can count band movements,
+and so is the evaluation the review-board report reads (``monitoring.local_evaluation``): on
+the held-out local rows the gate judged, parent and recalibrated side by side, stated as such.
+A parent given as a folder yields a folder (``--out``) with the same facts.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ import pandas as pd
 from hepatorisk import tracking
 from hepatorisk.exceptions import ConfigError, DataContractError
 from hepatorisk.modeling.bundle import ModelBundle
+from hepatorisk.monitoring.local_evaluation import (
+    LOCAL_EVALUATION_FILE,
+    LocalEvaluation,
+    evaluate_locally,
+    parent_plan,
+)
 from hepatorisk.monitoring.recalibration import (
+    GATE_BOOTSTRAP,
     LocalGate,
     Recalibration,
     data_digest,
@@ -34,7 +43,7 @@ from hepatorisk.monitoring.recalibration import (
     recalibrated,
 )
 from hepatorisk.monitoring.thresholds import RecalibrationSpec
-from hepatorisk.training.steps.registration import signature_frame
+from hepatorisk.training.steps.registration import plots, signature_frame
 
 __all__ = ["RECALIBRATED_FROM", "Challenger", "recalibrate_model"]
 
@@ -90,7 +99,11 @@ def recalibrate_model(
     gate = local_gate(y[held], p_champion, p_challenger, spec)
     predictions = pd.DataFrame({"champion": p_champion, "challenger": p_challenger})
     if source.startswith("models:/") and parent.version is not None:
-        registered, location = _register(parent, bundle, rec, gate, lineage, predictions, records)
+        local = evaluate_locally(
+            parent.bundle, bundle, records, y, fit_rows, held, outcome,
+            parent_plan(parent.run_id), GATE_BOOTSTRAP, spec.seed, lineage,
+        )  # fmt: skip
+        registered, location = _register(parent, bundle, rec, gate, lineage, predictions, local)
         version: str | None = registered
     else:
         if out is None:
@@ -116,31 +129,60 @@ def _register(
     gate: LocalGate,
     lineage: dict[str, Any],
     predictions: pd.DataFrame,
-    records: pd.DataFrame,
+    local: LocalEvaluation,
 ) -> tuple[str, str]:
     tags = {
         RECALIBRATED_FROM: str(parent.version),
         "hepatorisk.local_data_digest": lineage["local_data_digest"],
         "hepatorisk.recalibration": rec.method,
+        "hepatorisk.evaluation": local.statement["text"],
     }
+    intercept, slope = bundle.model.calibration_
     with tracking.start_run(f"{parent.name}-recalibration", "recalibrate", tags) as run:
         run.params({f"recalibration.{k}": v for k, v in rec.as_dict().items()})
         run.params({f"lineage.{k}": v for k, v in lineage.items()})
+        run.params(
+            {
+                "outcome": bundle.metadata.get("outcome"),
+                "evaluation.scope": local.statement["scope"],
+                "evaluation.bootstrap": local.statement["bootstrap"],
+                "evaluation.seed": local.statement["seed"],
+                "calibration_intercept": intercept,
+                "calibration_slope": slope,
+                "calibration_rows": lineage["fit_rows"],
+                "test_rows": lineage["held_out_rows"],
+            }
+        )
+        # the gate's measures and the report's are one computation (same rows, draws and seed)
         run.metrics(
-            {f"test_{k}": v for k, v in gate.challenger.items()}
-            | {f"champion_local_{k}": v for k, v in gate.champion.items()}
+            local.evaluation.metrics | {f"champion_local_{k}": v for k, v in gate.champion.items()}
         )
         docs = _documents(rec, gate, lineage)
         run.json(LOCAL_GATE_FILE, docs["local_gate"] | {"lineage": lineage})
         run.json("recalibration.json", docs)
         run.frame("evaluation/reference_predictions.parquet", predictions)
-        example = signature_frame(records[bundle.input_columns].head(5))
+        _log_local_evaluation(run, local)
+        example = signature_frame(local.records[bundle.input_columns].head(5))
         output = pd.DataFrame({"probability": bundle.predict_proba(example)})
         with tempfile.TemporaryDirectory() as tmp:
             bundle_dir = bundle.save(Path(tmp) / "bundle")
             uri = run.model(bundle_dir, example, output)
         version = run.register(uri, parent.name, tags)
     return version, f"models:/{parent.name}/{version}"
+
+
+def _log_local_evaluation(run: tracking.RunLogger, local: LocalEvaluation) -> None:
+    """The artifacts a training run logs for the report, from the held-out local rows."""
+    evaluation = local.evaluation
+    run.json(LOCAL_EVALUATION_FILE, local.statement)
+    run.json("evaluation/metrics.json", evaluation.metrics)
+    run.frame("evaluation/test_predictions.parquet", evaluation.predictions)
+    run.frame("evaluation/decision_curve.csv", evaluation.decision_curve)
+    run.frame("evaluation/calibration_curve.csv", evaluation.calibration_curve)
+    run.frame("evaluation/subgroups.csv", evaluation.subgroups)
+    run.frame("evaluation/records.parquet", local.records)
+    for name, png in plots(evaluation).items():
+        run.image(f"plots/{name}.png", png)
 
 
 def _to_folder(

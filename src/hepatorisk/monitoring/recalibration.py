@@ -38,6 +38,7 @@ from hepatorisk.modeling.reference import with_reference
 from hepatorisk.monitoring.thresholds import RecalibrationSpec
 
 __all__ = [
+    "GATE_BOOTSTRAP",
     "LocalGate",
     "Recalibration",
     "data_digest",
@@ -46,6 +47,10 @@ __all__ = [
     "local_split",
     "recalibrated",
 ]
+
+
+#: bootstrap draws of the local gate's intervals (and of the recalibrated version's report)
+GATE_BOOTSTRAP = 500
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ class LocalGate:
 
 
 def _measures(y: np.ndarray, p: np.ndarray, seed: int) -> dict[str, float]:
-    ci = metrics.bootstrap_metrics(y, p, n_boot=500, seed=seed)
+    ci = metrics.bootstrap_metrics(y, p, n_boot=GATE_BOOTSTRAP, seed=seed)
     out: dict[str, float] = {}
     for name in ("auroc", "brier", "cal_slope", "cal_intercept"):
         out[name], out[f"{name}_lo"], out[f"{name}_hi"] = (

@@ -175,16 +175,38 @@ def model_card(run: RunArtifacts, meta: dict[str, Any]) -> dict[str, Any]:
         },
         "method": {
             "booster": _booster_table(p),
-            "calibration": "logistic recalibration of the booster's log-odds on the calibration "
-            f"split (intercept {_num(p.get('calibration_intercept'))}, slope "
-            f"{_num(p.get('calibration_slope'))})",
-            "baseline": f"spline logistic regression ({p.get('baseline.n_knots')} knots, "
-            f"C = {p.get('baseline.C')}) on the train and calibration splits",
+            **_calibration_and_comparator(run),
             "search": _search(p),
             "gate": {k.removeprefix("gate."): v for k, v in p.items() if k.startswith("gate.")},
         },
         "ethics": [s.strip() for s in prose["ethics"]],
         "caveats": str(prose["caveats"]["synthetic" if kind == "synthetic" else "real"]).strip(),
+    }
+
+
+def _calibration_and_comparator(run: RunArtifacts) -> dict[str, str]:
+    """How the booster's log-odds were calibrated and what the model is compared with: the
+    training run's calibration split and baseline, or a recalibration's local fit and parent."""
+    p = run.params
+    now = (
+        f"intercept {_num(p.get('calibration_intercept'))}, "
+        f"slope {_num(p.get('calibration_slope'))}"
+    )
+    local = run.local_evaluation
+    if local:
+        return {
+            "calibration": f"the parent's ({local.get('parent')}) calibration composed with a "
+            f"logistic recalibration ({p.get('recalibration.method')}) fitted on "
+            f"{local.get('fit_rows')} local rows (the composed map of the booster's log-odds: "
+            f"{now})",
+            "baseline": f"the parent version {local.get('parent')} on the same local held-out "
+            "rows (no spline baseline is fitted for a recalibration)",
+        }
+    return {
+        "calibration": f"logistic recalibration of the booster's log-odds on the calibration "
+        f"split ({now})",
+        "baseline": f"spline logistic regression ({p.get('baseline.n_knots')} knots, "
+        f"C = {p.get('baseline.C')}) on the train and calibration splits",
     }
 
 

@@ -84,6 +84,8 @@ def gather_report(
         "scenario": run.params.get("cohort.scenario", "not recorded"),
         # what this version's promotion changed, and its acceptance (issue 18)
         "change_record": change_record.read(run.run_id),
+        # a recalibrated version: evaluated on its held-out local rows, not a test split
+        "local_evaluation": run.local_evaluation,
     }
     y = run.predictions["y"].to_numpy(dtype=bool)
     p = run.predictions["p_model"].to_numpy(dtype=float)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hepatorisk.figures.performance import curve_points, logged_interval
 from hepatorisk.modeling import scores
+from hepatorisk.monitoring.local_evaluation import PARENT
 
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
@@ -65,6 +66,8 @@ def performance_section(run: RunArtifacts) -> dict[str, Any]:
                 "model": logged_interval(m, f"test_{key}"),
                 "baseline": logged_interval(m, f"baseline_test_{key}"),
                 "oracle": logged_interval(m, f"oracle_{key}"),
+                # a recalibrated version's parent, on the same local held-out rows
+                PARENT.key: logged_interval(m, f"{PARENT.key}_test_{key}"),
             }
         )
     y = run.predictions["y"].to_numpy()
@@ -77,6 +80,7 @@ def performance_section(run: RunArtifacts) -> dict[str, Any]:
         "bootstrap": _int_param(run.params, "evaluation.bootstrap"),
         "rows": rows,
         "auroc_minus_baseline": logged_interval(m, "auroc_minus_baseline"),
+        "auroc_minus_parent": logged_interval(m, f"auroc_minus_{PARENT.key}"),
         "auroc_vs_oracle": logged_interval(m, "auroc_vs_oracle"),
         "calibration": {
             "intercept": run.params.get("calibration_intercept"),
@@ -153,11 +157,12 @@ def _int_param(params: dict[str, str], key: str) -> int | None:
 
 
 def curve_section(run: RunArtifacts) -> dict[str, Any]:
-    """ROC and PR points per score, the run's calibration deciles and its decision curve."""
+    """ROC and PR points per score (a recalibrated version's parent too), the run's
+    calibration deciles and its decision curve."""
     return curve_points(
         run.predictions,
         run.calibration_curve,
         run.decision_curve,
         run.metrics,
-        scores.column_labels(),
+        scores.column_labels((*scores.SCORES, PARENT)),
     )

@@ -17,7 +17,8 @@ from hepatorisk.figures import explanation as fsh
 from hepatorisk.figures import performance as fp
 from hepatorisk.figures import safety as fs
 from hepatorisk.figures.style import encode_png, styled
-from hepatorisk.modeling.scores import BASELINE, MODEL, SCORES, key_labels
+from hepatorisk.modeling.scores import BASELINE, MODEL, SCORES, Score, key_labels
+from hepatorisk.monitoring.local_evaluation import PARENT
 from hepatorisk.reports.data import ReportData
 
 __all__ = ["SECTIONS", "figures", "render_html"]
@@ -57,7 +58,7 @@ def figures(data: ReportData) -> dict[str, Any]:
         "roc": _draw(fp.roc_figure, data.curves, *_roc_facts(data.performance)),
         "pr": _draw(fp.pr_figure, data.curves, data.performance),
         "calibration": _draw(fp.calibration_figure, data.curves),
-        "decision": _draw(fp.decision_figure, data.curves, key_labels((MODEL, BASELINE))),
+        "decision": _draw(fp.decision_figure, data.curves, key_labels(_compared(data))),
         "shap_bar": _draw(fsh.bar_figure, data.shap),
         "beeswarm": _draw(fsh.beeswarm_figure, data.shap),
         "dependence": _draw(fsh.dependence_figure, data.shap),
@@ -71,10 +72,15 @@ def figures(data: ReportData) -> dict[str, Any]:
     return out
 
 
+def _compared(data: ReportData) -> tuple[Score, Score]:
+    """The model and what it is compared with: the baseline, or a recalibration's parent."""
+    return (MODEL, PARENT) if PARENT.key in data.curves["decision"] else (MODEL, BASELINE)
+
+
 def _roc_facts(performance: dict[str, Any]) -> tuple[dict[str, float | None], int, int]:
     """Each score's test AUROC (by display label), the test patients and events."""
     row = next(r for r in performance["rows"] if r["metric"] == "auroc")
-    auroc = {s.label: (row.get(s.key) or {}).get("estimate") for s in SCORES}
+    auroc = {s.label: (row.get(s.key) or {}).get("estimate") for s in (*SCORES, PARENT)}
     return auroc, performance["n"], performance["events"]
 
 
@@ -120,11 +126,15 @@ class _Counter:
         return self.value
 
 
+#: the performance heading of a recalibrated version (the template shows the same words)
+LOCAL_PERFORMANCE = "Performance on the local held-out rows"
 SHORT_CAVEAT = "SHAP values describe the model, not the effect of changing a value."
 
 
 def render_html(data: ReportData) -> str:
     sections = [s for s in SECTIONS if s[0] != "liver-safety" or data.liver]
+    if data.meta.get("local_evaluation"):  # a recalibration: evaluated on local rows
+        sections = [(a, LOCAL_PERFORMANCE if a == "performance" else h) for a, h in sections]
     numbered = {anchor: i + 1 for i, (anchor, _) in enumerate(sections)}
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -134,4 +144,5 @@ def render_html(data: ReportData) -> str:
         numbered=numbered,
         fn=_Counter(),
         short_caveat=SHORT_CAVEAT,
+        local_performance=LOCAL_PERFORMANCE,
     )
