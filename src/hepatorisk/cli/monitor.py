@@ -195,5 +195,10 @@ def _recalibrate(args: argparse.Namespace) -> int:
         f"  local gate {'PASSED' if gate.passed else 'FAILED'} (held-out local rows):",
         *(f"    {r}" for r in gate.reasons),
     ]
+    if result.location.startswith("models:/"):  # its run holds the report's local evaluation
+        lines.append(
+            f"  review-board report (evaluated on the {result.lineage['held_out_rows']} held-out "
+            f"local rows): hepatorisk report {result.location} --out DIR"
+        )
     _out("\n".join(lines))
     return 0

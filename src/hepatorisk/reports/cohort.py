@@ -66,13 +66,17 @@ def table_one_variables(bundle: ModelBundle, records: pd.DataFrame, outcome: str
 def table_one_section(run: RunArtifacts, outcome: str) -> dict[str, Any]:
     records = run.records
     variables = table_one_variables(run.bundle, records, outcome)
+    # a recalibration's records are local: the rows it was fitted on and the held-out ones
+    development, test = (
+        ("Local: recalibration fit", "Local: held out")
+        if run.local_evaluation
+        else ("Development (train + calibration)", "Test (held out)")
+    )
     frame = records.assign(
-        _set=records["split"].map(
-            lambda s: "Test (held out)" if s == "test" else "Development (train + calibration)"
-        )
+        _set=records["split"].map(lambda s: test if s == "test" else development)
     )
     table = table_one(frame, variables, by="_set")
-    columns = ["Overall", "Development (train + calibration)", "Test (held out)"]
+    columns = ["Overall", development, test]
     table = table[[c for c in columns if c in table.columns]]
     counts = records["split"].value_counts()
     whole = tuple(
