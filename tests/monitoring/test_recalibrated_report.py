@@ -13,7 +13,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
-from monitoring_support import at_risk
+from monitoring_support import at_risk, isolated_tracking, register_version
 
 from hepatorisk import tracking
 from hepatorisk.cli import main
@@ -21,44 +21,28 @@ from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.reports import build_report
 from hepatorisk.reports.render import _ci
-from hepatorisk.training.spec import GateSpec
-from hepatorisk.training.steps.registration import signature_frame
 
 NAME = "hepatorisk-relapse-report-test"
 PLANTED = "PLANTED-IDENTIFIER-"
 
 
-def _register_parent(bundle: ModelBundle, records: pd.DataFrame, tmp_path: Path) -> None:
-    """Version 1: the small entry model, with the evaluation settings a training run logs."""
-    example = signature_frame(records[bundle.input_columns].head(5))
-    with tracking.start_run("monitoring-test", "v1", {}) as run:
-        run.json("gate.json", GateSpec().model_dump(mode="json"))
-        subgroups = pd.DataFrame({"variable": ["sex", "age_band"], "level": ["male", "18-29"],
-                                  "auroc": [0.66, 0.6], "reported": [True, True]})  # fmt: skip
-        run.frame("evaluation/subgroups.csv", subgroups)
-        run.frame("evaluation/decision_curve.csv", pd.DataFrame({"threshold": [0.1, 0.2, 0.3]}))
-        run.metrics({"test_auroc": 0.66, "test_auroc_lo": 0.63, "test_cal_slope": 1.0})
-        output = pd.DataFrame({"probability": bundle.predict_proba(example)})
-        bundle_dir = bundle.save(tmp_path / "bundle")
-        run.register(run.model(bundle_dir, example, output), NAME, {})
-
-
 def test_the_report_of_a_recalibrated_version(
     relapse_model: ModelBundle, shifted_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HEPATORISK_PROMOTED_BY", "dr-report-test")
-    tracking.configure(root=tmp_path)
+    isolated_tracking(monkeypatch, tmp_path, "dr-report-test")
     records, y = at_risk(shifted_site, "relapse_12w")
     records = records.head(1600).assign(relapse_12w=y[:1600])
     # an identifier in the local file: the run must not keep it
     records.insert(0, "patient_id", [f"{PLANTED}{i}" for i in range(len(records))])
     site = tmp_path / "site.parquet"
     records.to_parquet(site, index=False)
-    _register_parent(relapse_model, records, tmp_path)
+    # version 1, with the evaluation settings a training run logs (subgroups, thresholds)
+    subgroups = pd.DataFrame({"variable": ["sex", "age_band"], "level": ["male", "18-29"],
+                              "auroc": [0.66, 0.6], "reported": [True, True]})  # fmt: skip
+    thresholds = pd.DataFrame({"threshold": [0.1, 0.2, 0.3]})
+    register_version(relapse_model, records, NAME, tmp_path,
+                     {"evaluation/subgroups.csv": subgroups,
+                      "evaluation/decision_curve.csv": thresholds})  # fmt: skip
     assert main(["promote", NAME]) == 0
     assert main(["recalibrate", f"models:/{NAME}@champion", "--data", str(site),
                  "--outcome", "relapse_12w"]) == 0  # fmt: skip
@@ -67,16 +51,14 @@ def test_the_report_of_a_recalibrated_version(
     assert str(version.version) == "2"
     run = tracking.run_record(version.run_id)
     held = int(float(run.params["lineage.held_out_rows"]))
-    logged = tracking.download_run_artifact(
-        version.run_id, "evaluation/records.parquet", tmp_path / "a"
+    logged = pd.read_parquet(
+        tracking.download_run_artifact(version.run_id, "evaluation/records.parquet", tmp_path)
     )
-    assert "patient_id" not in pd.read_parquet(logged).columns
-    assert PLANTED not in logged.read_bytes().decode("latin-1")
-    gate = json.loads(
-        tracking.download_run_artifact(
-            version.run_id, "local_gate.json", tmp_path / "b"
-        ).read_text()
-    )
+    assert "patient_id" not in logged.columns and len(logged) == len(records)
+    assert not logged.astype(str).apply(lambda c: c.str.contains(PLANTED)).to_numpy().any()
+    assert (logged["split"] == "test").sum() == held
+    gate_file = tracking.download_run_artifact(version.run_id, "local_gate.json", tmp_path)
+    gate = json.loads(gate_file.read_text())
     # the gate's measures and the logged ones are one computation
     assert gate["challenger"]["auroc"] == run.metrics["test_auroc"]
     assert gate["champion"]["cal_intercept"] == run.metrics["parent_test_cal_intercept"]
@@ -92,6 +74,11 @@ def test_the_report_of_a_recalibrated_version(
             key = f"{prefix}{row['metric']}"
             assert row[column]["estimate"] == pytest.approx(run.metrics[key], abs=1e-12), key
             assert row[column]["lo"] == pytest.approx(run.metrics[f"{key}_lo"], abs=1e-12), key
+            assert row[column]["hi"] == pytest.approx(run.metrics[f"{key}_hi"], abs=1e-12), key
+    # the parent's evaluation settings are repeated: its thresholds, its subgroup variables
+    assert data["curves"]["decision"]["threshold"] == [0.1, 0.2, 0.3]
+    assert "parent" in data["curves"]["decision"]
+    assert {"sex", "age_band"} <= {r["variable"] for r in data["subgroups"]["rows"]}
 
     html = (out / "report.html").read_text()
     assert f"EVALUATED ON LOCAL HELD-OUT DATA (N = {held:,})" in html

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from monitoring_support import REPO, at_risk
+from monitoring_support import REPO, at_risk, isolated_tracking, register_version
 
 from hepatorisk import tracking
 from hepatorisk.cli import main
@@ -19,8 +19,6 @@ from hepatorisk.clinical.monitoring import load_policy, risk_band
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.monitoring.change_record import CHANGE_RECORD
 from hepatorisk.monitoring.store import MonitoringRecord, MonitoringStore
-from hepatorisk.training.spec import GateSpec
-from hepatorisk.training.steps.registration import signature_frame
 
 PIPELINE = REPO / "pipelines" / "relapse_synthetic.yaml"
 NAME = "hepatorisk-relapse-monitoring-test"
@@ -104,23 +102,11 @@ def test_drift_estimate_feedback_and_recalibration(
 def test_promotion_of_a_recalibration_writes_the_change_record(
     relapse_model: ModelBundle, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HEPATORISK_PROMOTED_BY", "dr-test")
-    tracking.configure(root=tmp_path)
-    records = pd.read_parquet(site)
-    example = signature_frame(records[relapse_model.input_columns].head(5))
-    with tracking.start_run("monitoring-test", "v1", {}) as run:
-        run.json("gate.json", GateSpec().model_dump(mode="json"))
-        subgroups = pd.DataFrame({"variable": ["sex"], "level": ["male"], "auroc": [0.66],
-                                  "reported": [True]})  # fmt: skip
-        run.frame("evaluation/subgroups.csv", subgroups)
-        run.metrics({"test_auroc": 0.66, "test_auroc_lo": 0.63, "test_cal_slope": 1.0})
-        bundle_dir = relapse_model.save(tmp_path / "bundle")
-        output = pd.DataFrame({"probability": relapse_model.predict_proba(example)})
-        run.register(run.model(bundle_dir, example, output), NAME, {})
+    isolated_tracking(monkeypatch, tmp_path, "dr-test")
+    subgroups = pd.DataFrame({"variable": ["sex"], "level": ["male"], "auroc": [0.66],
+                              "reported": [True]})  # fmt: skip
+    register_version(relapse_model, pd.read_parquet(site), NAME, tmp_path,
+                     {"evaluation/subgroups.csv": subgroups})  # fmt: skip
     assert main(["promote", NAME]) == 0
     assert main(["recalibrate", f"models:/{NAME}@champion", "--data", str(site),
                  "--outcome", "relapse_12w"]) == 0  # fmt: skip

@@ -104,13 +104,8 @@ def evaluate_locally(
     ci_parent = metrics.bootstrap_metrics(y_test, p_parent, n_boot=n_boot, seed=seed)
     diff = metrics.paired_auroc_difference(y_test, p, p_parent, n_boot=n_boot, seed=seed)
     flat = _flatten("test_", ci) | _flatten(f"{PARENT.key}_test_", ci_parent)
-    flat |= {
-        "auroc_minus_parent": diff.estimate,
-        "auroc_minus_parent_lo": diff.lo,
-        "auroc_minus_parent_hi": diff.hi,
-        "test_n": float(len(y_test)),
-        "test_events": float(y_test.sum()),
-    }
+    flat |= _flatten("", {f"auroc_minus_{PARENT.key}": diff})
+    flat |= {"test_n": float(len(y_test)), "test_events": float(y_test.sum())}
     predictions = pd.DataFrame({"y": y_test, MODEL.column: p, PARENT.column: p_parent})
     if _LANDMARK in test:
         landmark = test[_LANDMARK].to_numpy()
