@@ -141,9 +141,10 @@ def _register(
     with tracking.start_run(f"{parent.name}-recalibration", "recalibrate", tags) as run:
         run.params({f"recalibration.{k}": v for k, v in rec.as_dict().items()})
         run.params({f"lineage.{k}": v for k, v in lineage.items()})
+        if "outcome" in bundle.metadata:  # the report reads it from the bundle first
+            run.params({"outcome": bundle.metadata["outcome"]})
         run.params(
             {
-                "outcome": bundle.metadata.get("outcome"),
                 "evaluation.scope": local.statement["scope"],
                 "evaluation.bootstrap": local.statement["bootstrap"],
                 "evaluation.seed": local.statement["seed"],
