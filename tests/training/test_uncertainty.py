@@ -122,8 +122,11 @@ def test_the_range_covers_the_true_risk_at_its_level_and_survives_saving(tmp_pat
     got = steps.evaluation.range_metrics(
         trained.bundle, test, dataset.oracle[parts.test], dataset.landmark[parts.test]
     )
-    # coverage is fitted on the calibration rows and measured on the test rows
+    # coverage is fitted on the calibration rows (a factor per week) and measured on test rows
+    assert set(ensemble.widening_by_week) == {float(w) for w in WEEKS}
     assert got["test_range_coverage"] == pytest.approx(0.9, abs=0.05)
+    for week in WEEKS:
+        assert got[f"test_range_coverage_w{week}"] == pytest.approx(0.9, abs=0.07)
     bounds = trained.bundle.predict_interval(test)
     p = trained.bundle.predict_proba(test)
     assert bounds is not None and ((bounds[:, 0] <= p) & (p <= bounds[:, 1])).all()

@@ -20,7 +20,7 @@ from scipy.special import expit, logit
 
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.estimators import CalibratedBooster
-from hepatorisk.modeling.features import FeatureBuilder, Records
+from hepatorisk.modeling.features import LANDMARK, FeatureBuilder, Records
 from hepatorisk.modeling.uncertainty import Ensemble
 from hepatorisk.modeling.unknowns import (
     LIMIT_OF,
@@ -122,7 +122,16 @@ class ModelBundle:
         when the model carries no ensemble."""
         if self.ensemble is None or not self.ensemble.members:
             return None
-        return self.ensemble.interval(*self.served_and_members(records))
+        served, members = self.served_and_members(records)
+        return self.ensemble.interval(served, members, self.answering_weeks(records))
+
+    def answering_weeks(self, records: Records) -> np.ndarray | None:
+        """Each record's answering landmark week (None for a model without landmarks)."""
+        if not self.features.__dict__.get("landmarks_"):
+            return None
+        if LANDMARK not in records:
+            return None
+        return self.features.answering_landmark(np.asarray(records[LANDMARK], dtype=float))
 
     def served_and_members(self, records: Records) -> tuple[np.ndarray, np.ndarray]:
         """The served probabilities (n,) and the ensemble members' (members, n), each averaged

@@ -20,8 +20,8 @@ alone, coverage unmeasured.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import lightgbm as lgb
@@ -31,10 +31,13 @@ from scipy.stats import norm
 
 from hepatorisk.modeling.estimators import CalibratedBooster
 
-__all__ = ["Ensemble", "fit_widening"]
+__all__ = ["MIN_ROWS_PER_WEEK", "Ensemble", "fit_widening", "fit_widenings"]
 
 # probabilities are kept off 0 and 1 before taking log-odds
 _EPS = 1e-9
+#: calibration rows a landmark week needs for a widening factor of its own (the 90th
+#: percentile of a ratio is then estimated from about 50 rows above it); project choice
+MIN_ROWS_PER_WEEK = 500
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Ensemble:
     level: float = 0.9
     widening: float = 1.0
     method: str = "bootstrap"
+    # landmark week -> its own factor (a landmark model's errors grow relative to the members'
+    # spread at later weeks); weeks not listed use ``widening``
+    widening_by_week: Mapping[float, float] = field(default_factory=dict)
 
     @property
     def z(self) -> float:
@@ -54,19 +60,31 @@ class Ensemble:
         """(members, rows) calibrated probabilities of rows built by ``features.matrix``."""
         return np.vstack([m.predict_proba(X)[:, 1] for m in self.members])
 
-    def interval(self, served: np.ndarray, members: np.ndarray) -> np.ndarray:
+    def interval(
+        self, served: np.ndarray, members: np.ndarray, weeks: np.ndarray | None = None
+    ) -> np.ndarray:
         """(rows, 2) lower and upper probability around the served ones, from the members'
-        probabilities of the same rows (already averaged over unknown inputs, if any)."""
+        probabilities of the same rows (already averaged over unknown inputs, if any) and the
+        rows' landmark weeks (for the per-week widening)."""
         centre = logit(np.clip(served, _EPS, 1 - _EPS))
         spread = logit(np.clip(members, _EPS, 1 - _EPS)).std(axis=0, ddof=1)
-        half = self.z * self.widening * spread
+        half = self.z * self.factors(weeks, len(centre)) * spread
         return np.column_stack([expit(centre - half), expit(centre + half)])
+
+    def factors(self, weeks: np.ndarray | None, n: int) -> np.ndarray:
+        """Each row's widening factor."""
+        out = np.full(n, self.widening)
+        if weeks is not None and self.widening_by_week:
+            for week, factor in self.widening_by_week.items():
+                out[np.asarray(weeks) == float(week)] = factor
+        return out
 
     def describe(self) -> str:
         """The method in a few words, for the answer and the report."""
         basis = (
             "widened to cover the synthetic cohort's true risk at this rate"
-            if self.widening != 1.0
+            + (", per landmark week" if self.widening_by_week else "")
+            if self.widening != 1.0 or self.widening_by_week
             else "sampling variance of the fit only"
         )
         return (
@@ -79,6 +97,7 @@ class Ensemble:
             "method": self.method,
             "level": self.level,
             "widening": self.widening,
+            "widening_by_week": {str(w): f for w, f in self.widening_by_week.items()},
             "members": [
                 {
                     "calibration": list(m.calibration_),
@@ -102,7 +121,31 @@ class Ensemble:
             member.calibration_ = tuple(saved["calibration"])
             member.landmark_calibration_ = tuple(saved["landmark_calibration"])
             members.append(member)
-        return cls(members, float(data["level"]), float(data["widening"]), str(data["method"]))
+        by_week = {float(w): float(f) for w, f in (data.get("widening_by_week") or {}).items()}
+        return cls(
+            members, float(data["level"]), float(data["widening"]), str(data["method"]), by_week
+        )
+
+
+def fit_widenings(
+    ensemble: Ensemble,
+    served: np.ndarray,
+    members: np.ndarray,
+    truth: np.ndarray,
+    weeks: np.ndarray | None,
+) -> Ensemble:
+    """``ensemble`` with its pooled factor, and one per landmark week with at least
+    ``MIN_ROWS_PER_WEEK`` rows, fitted to cover ``truth`` at its level (``fit_widening``)."""
+    pooled = fit_widening(ensemble, served, members, truth)
+    by_week: dict[float, float] = {}
+    if weeks is not None:
+        for week in np.unique(weeks):
+            rows = np.asarray(weeks) == week
+            if rows.sum() >= MIN_ROWS_PER_WEEK:
+                by_week[float(week)] = fit_widening(
+                    ensemble, served[rows], members[:, rows], truth[rows]
+                )
+    return replace(ensemble, widening=pooled, widening_by_week=by_week)
 
 
 def fit_widening(

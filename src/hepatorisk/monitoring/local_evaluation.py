@@ -24,7 +24,7 @@ from hepatorisk.modeling import metrics
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.modeling.scores import MODEL, Score
 from hepatorisk.training.spec import EvaluationSpec
-from hepatorisk.training.steps.evaluation import Evaluation, _flatten, _subgroup_column
+from hepatorisk.training.steps.evaluation import Evaluation, flatten_intervals, subgroup_column
 
 __all__ = [
     "LOCAL_EVALUATION_FILE",
@@ -103,8 +103,8 @@ def evaluate_locally(
     ci = metrics.bootstrap_metrics(y_test, p, n_boot=n_boot, seed=seed)
     ci_parent = metrics.bootstrap_metrics(y_test, p_parent, n_boot=n_boot, seed=seed)
     diff = metrics.paired_auroc_difference(y_test, p, p_parent, n_boot=n_boot, seed=seed)
-    flat = _flatten("test_", ci) | _flatten(f"{PARENT.key}_test_", ci_parent)
-    flat |= _flatten("", {f"auroc_minus_{PARENT.key}": diff})
+    flat = flatten_intervals("test_", ci) | flatten_intervals(f"{PARENT.key}_test_", ci_parent)
+    flat |= flatten_intervals("", {f"auroc_minus_{PARENT.key}": diff})
     flat |= {"test_n": float(len(y_test)), "test_events": float(y_test.sum())}
     predictions = pd.DataFrame({"y": y_test, MODEL.column: p, PARENT.column: p_parent})
     if _LANDMARK in test:
@@ -116,7 +116,7 @@ def evaluate_locally(
     usable = [v for v in plan.subgroups if v in test or (v == "age_band" and "age" in test)]
     frame = predictions.copy()
     for column in usable:
-        frame[column] = _subgroup_column(test, column)
+        frame[column] = subgroup_column(test, column)
     subgroups = metrics.subgroup_metrics(
         frame, "y", MODEL.column, usable, n_boot=min(n_boot, 500), seed=seed,
         min_n=plan.subgroup_min_n,

@@ -22,7 +22,15 @@ from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
 from hepatorisk.training.what_if_truth import what_if_metrics, what_if_truth
 
-__all__ = ["Evaluation", "evaluate", "internal_external", "per_landmark_design", "range_metrics"]
+__all__ = [
+    "Evaluation",
+    "evaluate",
+    "flatten_intervals",
+    "internal_external",
+    "per_landmark_design",
+    "range_metrics",
+    "subgroup_column",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         ci |= _oracle_where_known(y, p, oracle, ev.bootstrap, ev.seed)
     ci_base = metrics.bootstrap_metrics(y, p_base, n_boot=ev.bootstrap, seed=ev.seed)
     diff = metrics.paired_auroc_difference(y, p, p_base, n_boot=ev.bootstrap, seed=ev.seed)
-    flat = _flatten("test_", ci)
+    flat = flatten_intervals("test_", ci)
     flat |= {
         "auroc_minus_baseline": diff.estimate,
         "auroc_minus_baseline_lo": diff.lo,
@@ -92,7 +100,7 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         predictions["landmark_week"] = landmark
     subgroup_frame = predictions.copy()
     for column in ev.subgroups:
-        subgroup_frame[column] = _subgroup_column(test, column)
+        subgroup_frame[column] = subgroup_column(test, column)
     subgroups = metrics.subgroup_metrics(
         subgroup_frame,
         "y",
@@ -113,7 +121,7 @@ def evaluate(dataset: Dataset, parts: Split, trained: Trained, spec: PipelineSpe
         flat |= what_if_metrics(what_if)
     return Evaluation(
         metrics=flat,
-        baseline_metrics=_flatten("baseline_test_", ci_base),
+        baseline_metrics=flatten_intervals("baseline_test_", ci_base),
         predictions=predictions,
         decision_curve=curve,
         calibration_curve=metrics.calibration_curve(y, p),
@@ -208,7 +216,7 @@ def per_landmark_design(
     return out
 
 
-def _subgroup_column(frame: pd.DataFrame, column: str) -> pd.Series:
+def subgroup_column(frame: pd.DataFrame, column: str) -> pd.Series:
     if column == "age_band":
         return metrics.age_band(frame["age"]).reset_index(drop=True)
     if column not in frame.columns:
@@ -216,7 +224,7 @@ def _subgroup_column(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype("string").fillna("missing").reset_index(drop=True)
 
 
-def _flatten(prefix: str, intervals: dict[str, metrics.Interval]) -> dict[str, float]:
+def flatten_intervals(prefix: str, intervals: dict[str, metrics.Interval]) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, interval in intervals.items():
         key = name if name.startswith(("oracle_", "auroc_vs_oracle")) else f"{prefix}{name}"

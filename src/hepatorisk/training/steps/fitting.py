@@ -18,7 +18,7 @@ from hepatorisk.modeling import metrics
 from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.modeling.estimators import CalibratedBooster, SplineLogistic
 from hepatorisk.modeling.features import FeatureBuilder, expression_sources
-from hepatorisk.modeling.uncertainty import Ensemble, fit_widening
+from hepatorisk.modeling.uncertainty import Ensemble, fit_widenings
 from hepatorisk.training.ensemble import calibrate_members, fit_members
 from hepatorisk.training.spec import PipelineSpec, UncertaintySpec
 from hepatorisk.training.steps.ingestion import Dataset
@@ -157,9 +157,11 @@ def calibrate(dataset: Dataset, parts: Split, trained: Trained) -> Trained:
         truth = dataset.oracle[parts.calibration] if dataset.oracle is not None else None
         if truth is not None and np.isfinite(truth).any():
             known = np.flatnonzero(np.isfinite(truth))
-            served, spread = bundle.served_and_members(rows.iloc[known])
-            widening = fit_widening(ensemble, served, spread, truth[known])
-            bundle = replace(bundle, ensemble=replace(ensemble, widening=widening))
+            known_rows = rows.iloc[known]
+            served, spread = bundle.served_and_members(known_rows)
+            weeks = bundle.answering_weeks(known_rows)
+            widened = fit_widenings(ensemble, served, spread, truth[known], weeks)
+            bundle = replace(bundle, ensemble=widened)
     return replace(trained, bundle=bundle)
 
 
