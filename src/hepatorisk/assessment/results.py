@@ -47,10 +47,10 @@ DISCLAIMER = (
     "judgement. Models were trained on a synthetic cohort."
 )
 OUTCOME_TEXT = {
-    "liver": "a new liver-enzyme elevation by week 12: ALT, AST or ALP at CTCAE v5 grade 2 or "
-    "more, graded against the baseline when the baseline is abnormal",
-    "relapse": "return to opioid use by week 12 (4 consecutive positive or missing weekly "
-    "urine screens, CTN-0094 definition)",
+    "liver": "a new liver-enzyme elevation in the 12 weeks after the assessment: ALT, AST or "
+    "ALP at CTCAE v5 grade 2 or more, graded against the baseline when the baseline is abnormal",
+    "relapse": "return to opioid use in the 12 weeks after the assessment (4 consecutive "
+    "positive or missing weekly urine screens, CTN-0094 definition)",
 }
 # Measured by the training pipelines' evaluate step (whatif_* metrics) on the demo cohort's test
 # users (20,000 patients, seed 7): at 1.5x the dose the true liver risk rose 5.3 points and the

@@ -101,8 +101,9 @@ def discovery() -> DiscoveryResponse:
                 id=SERVICE_ID,
                 title="hepatorisk: kratom liver safety in opioid-use-disorder treatment",
                 description=(
-                    "Risk of ALT > 3x ULN and of opioid relapse by week 12 for people using "
-                    "kratom during OUD treatment, with CTCAE v5 grades, Hy's law and the FDA "
+                    "Risk of a new liver-enzyme elevation (CTCAE v5 grade 2 or more) and of "
+                    "opioid relapse in the next 12 weeks, at any week of treatment, for people "
+                    "using kratom during OUD treatment, with CTCAE v5 grades, Hy's law and the FDA "
                     "2009 stopping rules, a liver-test monitoring schedule and a suggestion to "
                     "order a hepatic function panel when one is due. Decision support only."
                 ),
