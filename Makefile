@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 WORK := work
 SEED ?= 7
 
-.PHONY: help setup lock system-deps wheelhouse demo report test lint bench bench-service serve sample clean
+.PHONY: help setup lock system-deps wheelhouse demo report test lint bench bench-service bench-stages serve sample clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ bench: setup ## benchmarks (time and peak memory), printed with their peer
 bench-service: setup ## the API against mlflow models serve, same run, ratios (needs wrk)
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python bench/service.py
+
+bench-stages: setup ## /v1/assess per stage (parse ... encode): ms and share, 1/100/1,000 patients
+	$(BIN)/python bench/stages.py
 
 bench-scale: setup ## scale-out: partitioned generation, streamed scoring, 1 vs 2 Dask workers
 	$(BIN)/python bench/scale.py

@@ -1,0 +1,323 @@
+"""Per-stage profile of /v1/assess: where one request's time goes, and a batch's (issue 20).
+
+Runs the route's own sequence on the route's own objects, in process: the app is started with a
+test client (models loaded, audit log and monitoring store open), then each measured request is
+
+1. parse: the body's bytes read by ``web.json_body.load_json`` (what ``JsonBodyRoute`` calls);
+2. validate: the envelope validated (``AssessRequest`` / ``BatchRequest``) and turned into the
+   core's ``PatientInput`` (``to_input``);
+3. the core's ``assessment.audited._assess`` (``assess`` and the audit entries), with the library
+   functions it calls wrapped by timers: each stage's time is its own (exclusive of the other
+   wrapped stages it calls); ``reach`` and the ensemble members' scoring include everything they
+   call;
+4. audit write: the entries handed to the audit writer and committed (``AuditLog.submit``);
+5. monitoring write: the metrics observer and the monitoring records (the service's sink);
+6. response encode: ``dataclass_response`` of the response envelope.
+
+The medians of each stage over the repetitions are printed in milliseconds with their share of
+the total. For one patient the same body is also posted through the test client (HTTP framing,
+routing, authentication and dependencies on top; a test client, not a server measurement).
+
+Models: those the tests train (``tests/service/service_support.build_bundle``) with a 10-member
+ensemble of other seeds (as ``tests/fhir/test_uncertainty_range.py`` adds, more members), or
+exported bundles: ``--liver DIR --relapse DIR``. Run: ``make bench-stages``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "service"))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from service_support import (
+        AUTH,
+        build_bundle,
+        export,
+        make_settings,
+        patient,
+        running,
+    )
+
+import service_support  # noqa: E402
+
+from hepatorisk.assessment.context import AssessmentContext  # noqa: E402
+from hepatorisk.assessment.request import AssessRequest  # noqa: E402
+from hepatorisk.modeling.bundle import ModelBundle  # noqa: E402
+from hepatorisk.modeling.estimators import CalibratedBooster  # noqa: E402
+from hepatorisk.modeling.features import FeatureBuilder  # noqa: E402
+from hepatorisk.modeling.uncertainty import Ensemble  # noqa: E402
+from hepatorisk.modeling.unknowns import PlausibleValues  # noqa: E402
+from hepatorisk.service.responses import (  # noqa: E402
+    AssessResponse,
+    BatchResponse,
+    dataclass_response,
+)
+from hepatorisk.service.schemas import BatchRequest  # noqa: E402
+from hepatorisk.web.json_body import load_json  # noqa: E402
+from hepatorisk.web.monitoring import monitored  # noqa: E402
+
+# the package exports a function named ``assess``: the modules themselves
+assess_module = importlib.import_module("hepatorisk.assessment.assess")
+audited = importlib.import_module("hepatorisk.assessment.audited")
+
+PARSE, VALIDATE, FEATURES = "parse", "validate", "features"
+MODELS, EXPLAIN, COMPLETE = "models (score)", "explain", "unknown completion"
+REACH, RANGE, WHAT_IF = "reach (+ unknown-input text)", "range (predict_interval)", "what-ifs"
+RULES, DRIVERS, REST = "rules, flags, monitoring schedule", "drivers", "assembly (rest of assess)"
+AUDIT, MONITOR, ENCODE = "audit write", "monitoring write", "response encode"
+ORDER = [PARSE, VALIDATE, FEATURES, COMPLETE, MODELS, EXPLAIN, REACH, RANGE, WHAT_IF, RULES,
+         DRIVERS, REST, AUDIT, MONITOR, ENCODE]  # fmt: skip
+
+# (owner, attribute, stage, rolls up: everything it calls counts as its own)
+WRAPPED: list[tuple[Any, str, str, bool]] = [
+    (AssessRequest, "to_input", VALIDATE, False),
+    (assess_module, "record_columns", FEATURES, False),
+    (FeatureBuilder, "arrays", FEATURES, False),
+    (FeatureBuilder, "matrix", FEATURES, False),
+    (FeatureBuilder, "transform", FEATURES, False),
+    (PlausibleValues, "complete", COMPLETE, False),
+    (ModelBundle, "complete", COMPLETE, False),
+    (CalibratedBooster, "predict_proba", MODELS, False),
+    (ModelBundle, "predict_proba", MODELS, False),
+    (CalibratedBooster, "contributions", EXPLAIN, False),
+    (ModelBundle, "explain_matrix", EXPLAIN, False),
+    (ModelBundle, "_explain_completed", EXPLAIN, False),
+    (ModelBundle, "explain_then_predict", EXPLAIN, False),
+    (ModelBundle, "scored", EXPLAIN, False),  # one completion per request (when present)
+    (ModelBundle, "reach", REACH, True),
+    (ModelBundle, "unknown_fields", REACH, False),
+    (assess_module, "unknown_inputs", REACH, False),
+    (ModelBundle, "predict_interval", RANGE, False),
+    (ModelBundle, "served_and_members", RANGE, False),
+    (Ensemble, "member_probabilities", RANGE, True),
+    (Ensemble, "interval", RANGE, False),
+    (assess_module, "probability_ranges", RANGE, False),
+    (assess_module, "dose_scenarios", WHAT_IF, False),
+    (assess_module, "benefit_harm", WHAT_IF, False),
+    (assess_module, "what_if_note", WHAT_IF, False),
+    (assess_module, "guideline_flags", RULES, False),
+    (assess_module, "monitoring_schedule", RULES, False),
+    (assess_module, "elevated_aminotransferase", RULES, False),
+    (assess_module, "top_drivers", DRIVERS, False),
+    (assess_module, "assess", REST, False),
+    (audited, "assess", REST, False),
+    (audited, "_entry", AUDIT, False),
+]
+
+
+class Timer:
+    """Exclusive time per stage of the wrapped functions (a call's time less its wrapped
+    callees'), and a rolled-up stage's callees counted as its own."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+        self._stack: list[float] = []
+        self._rolled = 0
+
+    def wrap(self, f: Callable[..., Any], stage: str, rolls_up: bool) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._rolled:
+                return f(*args, **kwargs)
+            self._rolled += rolls_up
+            self._stack.append(0.0)
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                dt = time.perf_counter() - t
+                self._rolled -= rolls_up
+                inner = self._stack.pop()
+                self.spent[stage] += dt - inner
+                if self._stack:
+                    self._stack[-1] += dt
+
+        return timed
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self._stack.append(0.0)
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            dt = time.perf_counter() - t
+            self.spent[name] += dt - self._stack.pop()
+            if self._stack:
+                self._stack[-1] += dt
+
+
+@contextmanager
+def instrumented(timer: Timer) -> Iterator[None]:
+    saved = []
+    for owner, name, stage, rolls_up in WRAPPED:
+        original = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
+        if original is None:
+            continue  # this version of the code has no such function
+        saved.append((owner, name, original))
+        setattr(owner, name, timer.wrap(original, stage, rolls_up))
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def one_request(ctx: AssessmentContext, raw: bytes, batch: bool, timer: Timer) -> None:
+    """The route's sequence (``service.routes.assess`` through ``assessment.audited``)."""
+    with timer.stage(PARSE):
+        body = load_json(raw)
+    with timer.stage(VALIDATE):
+        requests = (
+            BatchRequest.model_validate(body).patients
+            if batch
+            else [AssessRequest.model_validate(body)]
+        )
+    results, entries = audited._assess(ctx, requests, True)
+    with timer.stage(AUDIT):
+        versions = ctx.models.versions()
+        endpoint = "assess/batch" if batch else "assess"
+        ctx.audit.submit(ctx.request_id, endpoint, ctx.caller, versions, entries).result()
+    with timer.stage(MONITOR):
+        for a in results:
+            ctx.observe(a.risks)
+        ctx.monitor(ctx.request_id, requests, [a.risks for a in results])
+    with timer.stage(ENCODE):
+        if batch:
+            envelope: Any = BatchResponse(
+                request_id=ctx.request_id, count=len(results), assessments=results
+            )
+        else:
+            envelope = AssessResponse(**vars(results[0]), request_id=ctx.request_id)
+        dataclass_response(envelope)
+
+
+def profile(ctx: AssessmentContext, raw: bytes, batch: bool, repeat: int) -> dict[str, list[float]]:
+    """Milliseconds per stage, one list entry per repetition (after one warm-up)."""
+    per_stage: dict[str, list[float]] = defaultdict(list)
+    for k in range(repeat + 1):
+        timer = Timer()
+        with instrumented(timer):
+            one_request(replace(ctx, request_id=f"stages-{uuid.uuid4().hex}"), raw, batch, timer)
+        if k:
+            for stage in ORDER:
+                per_stage[stage].append(timer.spent.get(stage, 0.0) * 1000)
+            per_stage["total"].append(sum(timer.spent.values()) * 1000)
+    return per_stage
+
+
+def table(results: dict[str, dict[str, list[float]]]) -> str:
+    names = list(results)
+    med = {n: {s: statistics.median(v) for s, v in r.items()} for n, r in results.items()}
+    head = f"{'stage':<36}" + "".join(f"{n:>22}" for n in names)
+    lines = [head, "-" * len(head)]
+    for stage in ORDER:
+        cells = []
+        for n in names:
+            total = sum(med[n][s] for s in ORDER)
+            ms = med[n][stage]
+            cells.append(f"{ms:>12.3f} ms {ms / total:>5.1%}")
+        lines.append(f"{stage:<36}" + "".join(cells))
+    lines.append("-" * len(head))
+    sums = "".join(f"{sum(med[n][s] for s in ORDER):>12.3f} ms {'':>6}" for n in names)
+    lines.append(f"{'sum of stage medians':<36}" + sums)
+    totals = "".join(f"{med[n]['total']:>12.3f} ms {'':>6}" for n in names)
+    lines.append(f"{'median total':<36}" + totals)
+    return "\n".join(lines)
+
+
+def models(args: argparse.Namespace, root: Path) -> dict[str, Path]:
+    """Exported bundles given, or the tests' small models with a bootstrap-like ensemble."""
+    if args.liver and args.relapse:
+        return {"liver": Path(args.liver), "relapse": Path(args.relapse)}
+    # the sample's landmark rows built once per outcome, not once per model
+    service_support.landmark_records = functools.cache(service_support.landmark_records)
+    dirs = {}
+    for outcome, target, name in (("liver", "liver_event_12w", "hepatorisk-liver"),
+                                  ("relapse", "relapse_12w", "hepatorisk-relapse")):  # fmt: skip
+        served = build_bundle(target, name)
+        members = [build_bundle(target, name, seed=s).model for s in range(1, args.members + 1)]
+        ensemble = Ensemble(members, level=0.9, widening=1.5)
+        bundle = replace(served, ensemble=ensemble)
+        bundle.metadata["uncertainty"] = {"method": ensemble.describe(), "level": 0.9}
+        dirs[outcome] = export(bundle, root / outcome, "1")
+    return dirs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--liver", help="exported liver bundle (default: trained here)")
+    parser.add_argument("--relapse", help="exported relapse bundle (default: trained here)")
+    parser.add_argument("--members", type=int, default=10, help="ensemble members when training")
+    parser.add_argument("--repeat", type=int, default=40, help="repetitions of one patient")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="hepatorisk-stages-"))
+    t = time.perf_counter()
+    dirs = models(args, root)
+    print(f"models ready in {time.perf_counter() - t:.0f} s: --liver {dirs['liver']} "
+          f"--relapse {dirs['relapse']}", file=sys.stderr)  # fmt: skip
+    settings = make_settings(dirs, root).model_copy(
+        update={"monitoring_db_url": f"sqlite:///{root / 'monitoring.db'}"}
+    )
+    one = patient()
+    many = {n: {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
+                             for i in range(n)]} for n in (100, 1000)}  # fmt: skip
+    with running(settings) as client:
+        state = client.app.state.service  # type: ignore[attr-defined]
+        pair = state.store.current
+        ctx = AssessmentContext(
+            request_id="stages",
+            caller="bench",
+            models=pair,
+            audit=state.audit,
+            policy=state.policy,
+            top_drivers=state.settings.top_drivers,
+            observe=state.metrics.count_predictions,
+            **monitored(state, pair),
+        )
+        results = {
+            "1 patient": profile(ctx, json.dumps(one).encode(), False, args.repeat),
+            "100 patients": profile(ctx, json.dumps(many[100]).encode(), True, 5),
+            "1,000 patients": profile(ctx, json.dumps(many[1000]).encode(), True, 3),
+        }
+        for _ in range(5):
+            client.post("/v1/assess", json=one, headers=AUTH).raise_for_status()
+        posted = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            client.post("/v1/assess", json=one, headers=AUTH).raise_for_status()
+            posted.append((time.perf_counter() - t) * 1000)
+    ensemble = pair.liver.bundle.ensemble
+    print(f"ensemble members: {len(ensemble.members) if ensemble else 0}; "
+          f"medians of {args.repeat} repetitions (1 patient), 5 (100), 3 (1,000)")  # fmt: skip
+    print(table(results))
+    single = statistics.median(results["1 patient"]["total"])
+    posted_ms = statistics.median(posted)
+    print(f"\n/v1/assess through the test client: median {posted_ms:.3f} ms, of which the stages "
+          f"above {single:.3f} ms; the rest ({posted_ms - single:.3f} ms) is HTTP framing, "
+          "routing, authentication, dependencies and the test client itself")  # fmt: skip
+    for n, r in results.items():
+        if n != "1 patient":
+            k = int(n.split()[0].replace(",", ""))
+            print(f"{n}: {k / statistics.median(r['total']) * 1000:,.0f} explained patients/s "
+                  "in process (no HTTP)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
