@@ -65,15 +65,17 @@ def assess(
             if n <= REACH_PATIENTS
             else [dict.fromkeys(f, _NO_REACH) for f in bundle.unknown_fields(mine)]
         )
-        if explain:
-            c, what_if[outcome] = bundle.explain_then_predict(columns, n)
-            probs = c.probability
-            drivers = top_drivers(bundle, c, top, outcome, columns, reach[outcome])
-        else:
-            p = bundle.predict_proba(columns)
-            probs, what_if[outcome], drivers = p[:n], p[n:], [[] for _ in patients]
-        when = timing(bundle, patients, mine)
-        risks[outcome] = _risks(outcome, model, probs, drivers, policy, when)
+        # one completion of the unknown inputs and one feature build for the explanation, the
+        # what-ifs and the uncertainty range
+        s = bundle.scored(columns, n, explain=explain)
+        what_if[outcome] = s.rest
+        drivers = (
+            top_drivers(bundle, s.explanation, top, outcome, columns, reach[outcome])
+            if s.explanation is not None
+            else [[] for _ in patients]
+        )
+        when = timing(bundle, patients, described_ranges(bundle, s.interval, n))
+        risks[outcome] = _risks(outcome, model, s.probability, drivers, policy, when)
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
@@ -148,17 +150,18 @@ def predict(
 ) -> list[list[Prediction]]:
     """Both calibrated risks and their bands, nothing else: the prediction-only path."""
     columns = record_columns(patients)
+    n = len(patients)
     per_model = []
     for outcome, model in models.items():
         ref, cuts = model_ref(model), policy.bands[outcome]
-        when = timing(model.bundle, patients, columns)
+        when = timing(model.bundle, patients, probability_ranges(model.bundle, columns, n))
         per_model.append(
             [
                 Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
                 for i, p in enumerate(map(float, model.bundle.predict_proba(columns)))
             ]
         )
-    return [[predictions[i] for predictions in per_model] for i in range(len(patients))]
+    return [[predictions[i] for predictions in per_model] for i in range(n)]
 
 
 class Timing(TypedDict):
@@ -171,13 +174,14 @@ class Timing(TypedDict):
 
 
 def timing(
-    bundle: ModelBundle, patients: Sequence[PatientInput], columns: dict[str, Any]
+    bundle: ModelBundle,
+    patients: Sequence[PatientInput],
+    ranges: Sequence[ProbabilityRange | None],
 ) -> list[Timing]:
     """Per patient: the week of treatment, the landmark that answered (the bundle applies the
     same ``answering_landmark`` when scoring), the words, and the model-uncertainty range."""
     last = bundle.answering_landmark(1e9)
     landmark = {w: bundle.answering_landmark(w) for w in {p.week for p in patients}}
-    ranges = probability_ranges(bundle, columns, len(patients))
     return [
         {
             "as_of_week": p.week,
@@ -195,6 +199,14 @@ def probability_ranges(
     """The first ``n`` records' model-uncertainty ranges; None each when the model has none."""
     interval = getattr(bundle, "predict_interval", None)
     bounds = None if interval is None else interval({k: v[:n] for k, v in columns.items()})
+    return described_ranges(bundle, bounds, n)
+
+
+def described_ranges(
+    bundle: ModelBundle, bounds: np.ndarray | None, n: int
+) -> list[ProbabilityRange | None]:
+    """``n`` records' ranges (``predict_interval``'s bounds) with their level, method and
+    coverage; None each when the model has none."""
     if bounds is None:
         return [None] * n
     about = bundle.metadata.get("uncertainty") or {}

@@ -31,7 +31,7 @@ from hepatorisk.modeling.unknowns import (
     is_missing,
 )
 
-__all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle", "Reach"]
+__all__ = ["BUNDLE_FORMAT", "Explanation", "ModelBundle", "Reach", "Scored"]
 
 # 2: the feature builder stores each column's plausible values; an unknown input of a field
 # never missing in training is averaged over them (``unknowns``). A format-1 bundle would score
@@ -82,6 +82,18 @@ class Explanation:
     def probability_contributions(self) -> pd.DataFrame:
         moved = self.on_probability_scale(self.values)
         return pd.DataFrame(moved, columns=self.input_names, index=self.index)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One request's records scored from one completion of their unknown inputs and one feature
+    build (``ModelBundle.scored``): the first records (the patients) explained or predicted,
+    with their model-uncertainty range; the others (their what-if records) predicted."""
+
+    probability: np.ndarray  # (patients,) calibrated probability
+    explanation: Explanation | None  # the patients' explanation, when asked for
+    rest: np.ndarray  # the other records' calibrated probabilities
+    interval: np.ndarray | None  # (patients, 2) the range; None when the model has no ensemble
 
 
 @dataclass
@@ -175,23 +187,79 @@ class ModelBundle:
             X = self.features.matrix(records)
             return self.explain_matrix(X[:explained]), self.model.predict_proba(X[explained:])[:, 1]
         e = self._explain_completed(completion, None)
-        head = Explanation(
-            e.base_value[:explained],
-            e.values[:explained],
-            e.group_values[:explained],
-            e.log_odds[:explained],
-            e.probability[:explained],
-            e.input_names,
-            e.group_names,
-        )
-        return head, e.probability[explained:]
+        return _head(e, explained), e.probability[explained:]
 
-    def _explain_completed(self, c: Completion, index: pd.Index | None) -> Explanation:
+    def scored(self, records: Records, head: int, *, explain: bool = True) -> Scored:
+        """The first ``head`` records explained (or only predicted) with their uncertainty
+        range, the rest predicted, all from one completion of the unknown inputs and one feature
+        build: the same numbers as ``explain_then_predict`` (or ``predict_proba``) and
+        ``predict_interval`` of the first ``head`` records, each completing on its own."""
+        completion = self.complete(records)
+        X = self.features.matrix(records if completion is None else completion.columns)
+        explanation = None
+        if completion is None:
+            if explain:
+                explanation = self.explain_matrix(X[:head])
+                probability = explanation.probability
+                rest = self.model.predict_proba(X[head:])[:, 1]
+            else:
+                p = self.model.predict_proba(X)[:, 1]
+                probability, rest = p[:head], p[head:]
+        else:
+            if explain:
+                e = self._explain_completed(completion, None, X)
+                explanation = _head(e, head)
+                probability, rest = explanation.probability, e.probability[head:]
+            else:
+                p = completion.average(self.model.predict_proba(X)[:, 1])
+                probability, rest = p[:head], p[head:]
+        return Scored(
+            probability, explanation, rest, self._head_interval(records, head, X, completion)
+        )
+
+    def _head_interval(
+        self, records: Records, head: int, X: np.ndarray, completion: Completion | None
+    ) -> np.ndarray | None:
+        """``predict_interval`` of the first ``head`` records from the rows already built for
+        all of them: a patient's completions do not depend on the other records, and come
+        first, in patient order, so the patients' rows are a prefix."""
+        if self.ensemble is None or not self.ensemble.members:
+            return None
+        first = (
+            records.iloc[:head]
+            if isinstance(records, pd.DataFrame)
+            else {k: v[:head] for k, v in records.items()}
+        )
+        weeks = self.answering_weeks(first)
+        marginalised = (
+            {}
+            if completion is None
+            else {k: v[:head] for k, v in completion.marginalised.items() if v[:head].any()}
+        )
+        if completion is None or not marginalised:  # nothing averaged for the patients
+            rows = X[:head] if completion is None else self.features.matrix(first)
+            served = self.model.predict_proba(rows)[:, 1]
+            return self.ensemble.interval(served, self.ensemble.member_probabilities(rows), weeks)
+        m = int(np.count_nonzero(completion.owner < head))
+        mine = Completion(
+            {k: v[:m] for k, v in completion.columns.items()},
+            completion.owner[:m],
+            completion.weight[:m],
+            marginalised,
+            head,
+        )
+        served = mine.average(self.model.predict_proba(X[:m])[:, 1])
+        members = np.vstack([mine.average(p) for p in self.ensemble.member_probabilities(X[:m])])
+        return self.ensemble.interval(served, members, weeks)
+
+    def _explain_completed(
+        self, c: Completion, index: pd.Index | None, X: np.ndarray | None = None
+    ) -> Explanation:
         """The exact explanation of each completion, averaged by patient; the gap between the
         averaged log-odds and the log-odds of the averaged probability (Jensen's) is shared
         equally by the inputs computed from the averaged columns, so contributions still sum
-        to the served log-odds."""
-        e = self.explain_matrix(self.features.matrix(c.columns))
+        to the served log-odds. ``X``: the completions' rows, when already built."""
+        e = self.explain_matrix(self.features.matrix(c.columns) if X is None else X)
         p = c.average(e.probability)
         values = c.average(e.values)
         base = c.average(e.base_value)
@@ -391,6 +459,19 @@ class ModelBundle:
             groups={k: list(v) for k, v in document["groups"].items()},
             ensemble=ensemble,
         )
+
+
+def _head(e: Explanation, n: int) -> Explanation:
+    """The explanation of the first ``n`` rows."""
+    return Explanation(
+        e.base_value[:n],
+        e.values[:n],
+        e.group_values[:n],
+        e.log_odds[:n],
+        e.probability[:n],
+        e.input_names,
+        e.group_names,
+    )
 
 
 def _limit_for(name: str, arrays: dict[str, np.ndarray]) -> str | None:
