@@ -266,6 +266,12 @@ def main() -> None:
     parser.add_argument("--relapse", help="exported relapse bundle (default: trained here)")
     parser.add_argument("--members", type=int, default=10, help="ensemble members when training")
     parser.add_argument("--repeat", type=int, default=40, help="repetitions of one patient")
+    parser.add_argument(
+        "--batches",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[100, 1000],
+        help="batch sizes, comma-separated (default 100,1000; at most 1,000: the API's limit)",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hepatorisk-stages-"))
     t = time.perf_counter()
@@ -277,7 +283,7 @@ def main() -> None:
     )
     one = patient()
     many = {n: {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
-                             for i in range(n)]} for n in (100, 1000)}  # fmt: skip
+                             for i in range(n)]} for n in args.batches}  # fmt: skip
     with running(settings) as client:
         state = client.app.state.service  # type: ignore[attr-defined]
         pair = state.store.current
@@ -293,9 +299,10 @@ def main() -> None:
         )
         results = {
             "1 patient": profile(ctx, json.dumps(one).encode(), False, args.repeat),
-            "100 patients": profile(ctx, json.dumps(many[100]).encode(), True, 5),
-            "1,000 patients": profile(ctx, json.dumps(many[1000]).encode(), True, 3),
         }
+        for n in args.batches:  # 5 repetitions of a batch up to 100 patients, 3 of a larger one
+            raw = json.dumps(many[n]).encode()
+            results[f"{n:,} patients"] = profile(ctx, raw, True, 5 if n <= 100 else 3)
         for _ in range(5):
             client.post("/v1/assess", json=one, headers=AUTH).raise_for_status()
         posted = []
@@ -305,7 +312,8 @@ def main() -> None:
             posted.append((time.perf_counter() - t) * 1000)
     ensemble = pair.liver.bundle.ensemble
     print(f"ensemble members: {len(ensemble.members) if ensemble else 0}; "
-          f"medians of {args.repeat} repetitions (1 patient), 5 (100), 3 (1,000)")  # fmt: skip
+          f"medians of {args.repeat} repetitions (1 patient), 5 (batches up to 100), "
+          "3 (larger)")  # fmt: skip
     print(table(results))
     single = statistics.median(results["1 patient"]["total"])
     posted_ms = statistics.median(posted)
