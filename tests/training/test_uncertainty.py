@@ -146,3 +146,24 @@ def test_a_model_without_an_ensemble_states_no_range() -> None:
 def test_too_few_members_are_refused_with_the_key() -> None:
     with pytest.raises(ValueError, match=r"uncertainty.members must be 0 .* at least 5"):
         _spec(uncertainty={"members": 3})
+
+
+def test_a_calibration_bootstrap_always_holds_both_outcomes_or_is_refused() -> None:
+    from hepatorisk.exceptions import ConfigError
+    from hepatorisk.training.ensemble import calibrate_members, fit_members
+    from hepatorisk.training.spec import UncertaintySpec
+
+    dataset = _dataset(patients=400)
+    spec = UncertaintySpec(members=5, seed=1)
+    X = pd.DataFrame(dataset.frame[[*FEATURES, "landmark_week"]])
+    groups = dataset.frame["patient_id"].to_numpy()
+    template = steps.fitting.CalibratedBooster(n_estimators=10, num_leaves=3)
+    members = fit_members(template.fit(X, dataset.y), X, dataset.y, groups, spec)
+    # one event among 1,200 rows: a patient-level resample misses it about 37% of the time
+    # (e^-1), so some of the five members' draws are repeated from the seeded stream
+    rare = np.zeros(len(groups), dtype=int)
+    rare[0] = 1
+    calibrated = calibrate_members(members, X, rare, groups, spec)
+    assert all(np.isfinite(m.calibration_).all() for m in calibrated)
+    with pytest.raises(ConfigError, match="held no event or no non-event"):
+        calibrate_members(members, X, np.zeros(len(groups), dtype=int), groups, spec)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hepatorisk.exceptions import ConfigError
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.training.spec import UncertaintySpec
 
@@ -57,8 +58,28 @@ def calibrate_members(
     rng = np.random.default_rng([spec.seed, 1])
     out = []
     for member in members:
-        rows = bootstrap_rows(groups, rng)
+        rows = _with_both_outcomes(groups, y, rng)
         clone = CalibratedBooster(**member.get_params())
         clone.__dict__.update({k: v for k, v in member.__dict__.items() if k.endswith("_")})
         out.append(clone.calibrate(X.iloc[rows], y[rows]))
     return out
+
+
+#: resamples drawn before a calibration bootstrap without an event (or without a non-event)
+#: is refused: with so few events the range would say nothing
+MAX_DRAWS = 50
+
+
+def _with_both_outcomes(groups: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A patient-level bootstrap of the calibration rows holding events and non-events (a
+    logistic calibration needs both; with few events a draw can miss them all), redrawn from
+    the same seeded stream, so the result is still reproducible."""
+    for _ in range(MAX_DRAWS):
+        rows = bootstrap_rows(groups, rng)
+        if 0 < y[rows].sum() < len(rows):
+            return rows
+    raise ConfigError(
+        f"model.uncertainty: {MAX_DRAWS} bootstrap resamples of the calibration rows "
+        f"({int(y.sum())} events in {len(y)} rows) held no event or no non-event; too few "
+        "events for an uncertainty range: set model.uncertainty.members=0 or use more patients"
+    )
