@@ -120,3 +120,19 @@ def test_html_shows_the_dose_what_if_against_the_truth(built: Built) -> None:
     # the sentence states the largest error as measured, and what it means
     assert f"missed each user's true change by {100 * worst['mae']:.1f} points" in html
     assert "must not be read as what a dose change would do" in html
+
+
+def test_the_uncertainty_range_is_reported_as_the_run_measured_it(built: Built) -> None:
+    """The range's coverage of the true risk, overall and at each landmark, is the run's."""
+    tracking.configure(built.tracking_uri)
+    logged = mlflow.MlflowClient().get_run(built.run_id).data.metrics
+    data = ReportData.read(built.out / "report.json")
+    summary = data.bands["range"]
+    assert summary["coverage"] == logged["test_range_coverage"]
+    assert summary["width_median"] == logged["test_range_width_median"]
+    pooled = [r for r in data.bands["landmarks"] if r["design"] == "pooled model"]
+    assert pooled, "a landmark pipeline's run has per-landmark rows"
+    for row in pooled:
+        assert row["range_coverage"] == logged[f"test_range_coverage_w{row['week']}"]
+    html = (built.out / "report.html").read_text()
+    assert f"held the true risk for {100 * logged['test_range_coverage']:.1f}%" in html

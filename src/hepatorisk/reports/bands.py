@@ -20,7 +20,14 @@ from hepatorisk.reports.calibration import wilson
 if TYPE_CHECKING:
     from hepatorisk.reports.artifacts import RunArtifacts
 
-__all__ = ["BAND_METRICS", "band_metrics", "band_section", "family", "landmark_rows"]
+__all__ = [
+    "BAND_METRICS",
+    "band_metrics",
+    "band_section",
+    "family",
+    "landmark_rows",
+    "range_summary",
+]
 
 # key -> (plain name, what it counts)
 BAND_METRICS = {
@@ -102,6 +109,7 @@ def band_section(run: RunArtifacts, outcome: str, groups: dict[str, np.ndarray])
             "above_last": int((p > edges[-1]).sum()),
         },
         "landmarks": landmark_rows(run.metrics),
+        "range": range_summary(run.metrics),
     }
 
 
@@ -139,5 +147,21 @@ def landmark_rows(metrics: dict[str, float]) -> list[dict[str, Any]]:
                 }
             vs = metrics.get(f"auroc_vs_oracle_w{week}") if prefix == "test_" else None
             row["auroc_vs_oracle"] = vs
+            # share of test rows whose uncertainty range holds the true risk (served model)
+            served = prefix == "test_"
+            row["range_coverage"] = metrics.get(f"test_range_coverage_w{week}") if served else None
             rows.append(row)
     return rows
+
+
+def range_summary(metrics: dict[str, float]) -> dict[str, float] | None:
+    """The served model's uncertainty range as the run measured it (``test_range_*``,
+    training.steps.evaluation.range_metrics); None for a model without one."""
+    if "range_level" not in metrics:
+        return None
+    return {
+        "level": metrics["range_level"],
+        "coverage": metrics.get("test_range_coverage", float("nan")),
+        "width_median": metrics.get("test_range_width_median", float("nan")),
+        "widening": metrics.get("range_widening", float("nan")),
+    }
