@@ -151,13 +151,19 @@ class ModelBundle:
         if self.ensemble is None:
             raise ValueError("this model carries no uncertainty ensemble")
         completion = self.complete(records)
+        X = self.features.matrix(records if completion is None else completion.columns)
+        return self._served_and_members_of(X, completion)
+
+    def _served_and_members_of(
+        self, X: np.ndarray, completion: Completion | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``served_and_members`` of rows already built (averaged when ``completion`` is given)."""
+        assert self.ensemble is not None
+        served = self.model.predict_proba(X)[:, 1]
+        members = self.ensemble.member_probabilities(X)
         if completion is None:
-            X = self.features.matrix(records)
-            return self.model.predict_proba(X)[:, 1], self.ensemble.member_probabilities(X)
-        X = self.features.matrix(completion.columns)
-        served = completion.average(self.model.predict_proba(X)[:, 1])
-        members = np.vstack([completion.average(p) for p in self.ensemble.member_probabilities(X)])
-        return served, members
+            return served, members
+        return completion.average(served), np.vstack([completion.average(p) for p in members])
 
     def complete(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> Completion | None:
         """The records completed over their unknown inputs, or None when nothing is averaged
@@ -238,8 +244,7 @@ class ModelBundle:
         )
         if completion is None or not marginalised:  # nothing averaged for the patients
             rows = X[:head] if completion is None else self.features.matrix(first)
-            served = self.model.predict_proba(rows)[:, 1]
-            return self.ensemble.interval(served, self.ensemble.member_probabilities(rows), weeks)
+            return self.ensemble.interval(*self._served_and_members_of(rows, None), weeks)
         m = int(np.count_nonzero(completion.owner < head))
         mine = Completion(
             {k: v[:m] for k, v in completion.columns.items()},
@@ -248,9 +253,7 @@ class ModelBundle:
             marginalised,
             head,
         )
-        served = mine.average(self.model.predict_proba(X[:m])[:, 1])
-        members = np.vstack([mine.average(p) for p in self.ensemble.member_probabilities(X[:m])])
-        return self.ensemble.interval(served, members, weeks)
+        return self.ensemble.interval(*self._served_and_members_of(X[:m], mine), weeks)
 
     def _explain_completed(
         self, c: Completion, index: pd.Index | None, X: np.ndarray | None = None

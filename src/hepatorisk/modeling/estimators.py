@@ -147,6 +147,23 @@ class CalibratedBooster(ClassifierMixin, BaseEstimator):
             self.landmark_calibration_ = (0.0, 0.0)
         return self
 
+    def with_calibration(
+        self,
+        calibration: tuple[float, float],
+        landmark_calibration: tuple[float, float] = (0.0, 0.0),
+        booster: lgb.Booster | None = None,
+    ) -> CalibratedBooster:
+        """A new estimator with these parameters and fitted trees (``booster``, or this one's,
+        shared, never changed) under another calibration: a recalibration, or an ensemble
+        member read back from its bundle."""
+        out = CalibratedBooster(**self.get_params())
+        out.booster_ = self.booster_ if booster is None else booster
+        out.classes_ = self.classes_
+        out.feature_names_in_ = self.feature_names_in_
+        out.calibration_ = calibration
+        out.landmark_calibration_ = landmark_calibration
+        return out
+
     def _landmark_column(self) -> int | None:
         names = list(getattr(self, "feature_names_in_", ()))
         return names.index(LANDMARK) if LANDMARK in names else None

@@ -112,15 +112,12 @@ class Ensemble:
         cls, data: dict[str, Any], boosters: Sequence[lgb.Booster], template: CalibratedBooster
     ) -> Ensemble:
         """Members rebuilt around their saved boosters, with the served model's parameters."""
-        members = []
-        for booster, saved in zip(boosters, data["members"], strict=True):
-            member = CalibratedBooster(**template.get_params())
-            member.booster_ = booster
-            member.classes_ = template.classes_
-            member.feature_names_in_ = template.feature_names_in_
-            member.calibration_ = tuple(saved["calibration"])
-            member.landmark_calibration_ = tuple(saved["landmark_calibration"])
-            members.append(member)
+        members = [
+            template.with_calibration(
+                tuple(saved["calibration"]), tuple(saved["landmark_calibration"]), booster
+            )
+            for booster, saved in zip(boosters, data["members"], strict=True)
+        ]
         by_week = {float(w): float(f) for w, f in (data.get("widening_by_week") or {}).items()}
         return cls(
             members, float(data["level"]), float(data["widening"]), str(data["method"]), by_week

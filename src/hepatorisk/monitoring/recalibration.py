@@ -210,13 +210,7 @@ def _composed(model: CalibratedBooster, c: float, d: float) -> CalibratedBooster
     per-landmark terms), the trees shared: still affine, so SHAP stays exact."""
     a, b = model.calibration_
     lc, ld = model.__dict__.get("landmark_calibration_", (0.0, 0.0))
-    out = CalibratedBooster(**model.get_params())
-    out.booster_ = model.booster_
-    out.classes_ = model.classes_
-    out.feature_names_in_ = model.feature_names_in_
-    out.calibration_ = (c + d * a, d * b)
-    out.landmark_calibration_ = (d * lc, d * ld)
-    return out
+    return model.with_calibration((c + d * a, d * b), (d * lc, d * ld))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ seeded from ``model.uncertainty.seed``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -59,9 +61,7 @@ def calibrate_members(
     out = []
     for member in members:
         rows = _with_both_outcomes(groups, y, rng)
-        clone = CalibratedBooster(**member.get_params())
-        clone.__dict__.update({k: v for k, v in member.__dict__.items() if k.endswith("_")})
-        out.append(clone.calibrate(X.iloc[rows], y[rows]))
+        out.append(copy.copy(member).calibrate(X.iloc[rows], y[rows]))
     return out
 
 
