@@ -21,6 +21,7 @@ from scipy.special import expit, logit
 from hepatorisk.exceptions import DataSourceError
 from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.features import LANDMARK, FeatureBuilder, Records
+from hepatorisk.modeling.scenarios import ScenarioModels
 from hepatorisk.modeling.uncertainty import Ensemble
 from hepatorisk.modeling.unknowns import (
     LIMIT_OF,
@@ -106,6 +107,8 @@ class ModelBundle:
     labels: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     ensemble: Ensemble | None = None  # bootstrap refits: the probability's uncertainty range
+    # the same recipe refitted under other scenarios of the synthetic cohort (``scenarios``)
+    scenarios: ScenarioModels | None = None
 
     @property
     def input_columns(self) -> list[str]:
@@ -136,6 +139,19 @@ class ModelBundle:
             return None
         served, members = self.served_and_members(records)
         return self.ensemble.interval(served, members, self.answering_weeks(records))
+
+    def scenario_probabilities(self, records: Records) -> dict[str, np.ndarray]:
+        """Each scenario model's calibrated probabilities of the records, averaged over the
+        same completion of unknown inputs as ``predict_proba``; empty without scenario models."""
+        if self.scenarios is None or not self.scenarios.models:
+            return {}
+        completion = self.complete(records)
+        X = self.features.matrix(records if completion is None else completion.columns)
+        out = {}
+        for name, model in self.scenarios.models.items():
+            p = model.predict_proba(X)[:, 1]
+            out[name] = p if completion is None else completion.average(p)
+        return out
 
     def answering_weeks(self, records: Records) -> np.ndarray | None:
         """Each record's answering landmark week (None for a model without landmarks)."""
@@ -192,8 +208,8 @@ class ModelBundle:
         if completion is None:
             X = self.features.matrix(records)
             return self.explain_matrix(X[:explained]), self.model.predict_proba(X[explained:])[:, 1]
-        e = self._explain_completed(completion, None)
-        return _head(e, explained), e.probability[explained:]
+        X = self.features.matrix(completion.columns)
+        return self._explain_head_predict_rest(completion, X, explained)
 
     def scored(self, records: Records, head: int, *, explain: bool = True) -> Scored:
         """The first ``head`` records explained (or only predicted) with their uncertainty
@@ -213,9 +229,8 @@ class ModelBundle:
                 probability, rest = p[:head], p[head:]
         else:
             if explain:
-                e = self._explain_completed(completion, None, X)
-                explanation = _head(e, head)
-                probability, rest = explanation.probability, e.probability[head:]
+                explanation, rest = self._explain_head_predict_rest(completion, X, head)
+                probability = explanation.probability
             else:
                 p = completion.average(self.model.predict_proba(X)[:, 1])
                 probability, rest = p[:head], p[head:]
@@ -237,23 +252,24 @@ class ModelBundle:
             else {k: v[:head] for k, v in records.items()}
         )
         weeks = self.answering_weeks(first)
-        marginalised = (
-            {}
-            if completion is None
-            else {k: v[:head] for k, v in completion.marginalised.items() if v[:head].any()}
-        )
-        if completion is None or not marginalised:  # nothing averaged for the patients
-            rows = X[:head] if completion is None else self.features.matrix(first)
-            return self.ensemble.interval(*self._served_and_members_of(rows, None), weeks)
-        m = int(np.count_nonzero(completion.owner < head))
-        mine = Completion(
-            {k: v[:m] for k, v in completion.columns.items()},
-            completion.owner[:m],
-            completion.weight[:m],
-            marginalised,
-            head,
-        )
-        return self.ensemble.interval(*self._served_and_members_of(X[:m], mine), weeks)
+        mine = None if completion is None else completion.head(head)
+        if mine is None or not mine.marginalised:  # nothing averaged: one row per patient
+            return self.ensemble.interval(*self._served_and_members_of(X[:head], None), weeks)
+        rows = X[: len(mine.owner)]
+        return self.ensemble.interval(*self._served_and_members_of(rows, mine), weeks)
+
+    def _explain_head_predict_rest(
+        self, c: Completion, X: np.ndarray, head: int
+    ) -> tuple[Explanation, np.ndarray]:
+        """The first ``head`` records explained from their completions' rows (a prefix of
+        ``X``), the other records' completions only predicted: a what-if record needs its
+        probability, and exact TreeSHAP costs about 30 times a prediction per row."""
+        mine = c.head(head)
+        m = len(mine.owner)
+        explanation = self._explain_completed(mine, None, X[:m])
+        p = self.model.predict_proba(X[m:])[:, 1]
+        rest = np.bincount(c.owner[m:] - head, c.weight[m:] * p, minlength=c.n - head)
+        return explanation, rest
 
     def _explain_completed(
         self, c: Completion, index: pd.Index | None, X: np.ndarray | None = None
@@ -408,6 +424,10 @@ class ModelBundle:
             document["uncertainty"] = self.ensemble.to_dict()
             for k, member in enumerate(self.ensemble.members):
                 member.booster_.save_model(str(directory / f"member_{k:02d}.txt"))
+        if self.scenarios is not None:
+            document["scenarios"] = self.scenarios.to_dict()
+            for name, scenario_model in self.scenarios.models.items():
+                scenario_model.booster_.save_model(str(directory / f"scenario_{name}.txt"))
         (directory / "bundle.json").write_text(json.dumps(document, indent=2, default=_jsonable))
         return directory
 
@@ -454,6 +474,20 @@ class ModelBundle:
                     f"{directory}: an ensemble member is unreadable ({exc})"
                 ) from None
             ensemble = Ensemble.from_dict(saved, boosters, model)
+        scenarios = None
+        if document.get("scenarios"):
+            names = list(document["scenarios"]["models"])
+            try:
+                scenario_boosters = [
+                    lgb.Booster(model_file=str(directory / f"scenario_{name}.txt"))
+                    for name in names
+                ]
+            except (OSError, lgb.basic.LightGBMError) as exc:
+                raise DataSourceError(
+                    f"{directory}: a scenario model (scenario_<name>.txt of "
+                    f"{', '.join(names)}) is unreadable ({exc})"
+                ) from None
+            scenarios = ScenarioModels.from_dict(document["scenarios"], scenario_boosters, model)
         return cls(
             features=features,
             model=model,
@@ -461,6 +495,7 @@ class ModelBundle:
             labels=document["labels"],
             groups={k: list(v) for k, v in document["groups"].items()},
             ensemble=ensemble,
+            scenarios=scenarios,
         )
 
 

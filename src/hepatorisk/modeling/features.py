@@ -240,21 +240,20 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def _codes(self, values: object, col: str) -> np.ndarray:
         """Codes of the fixed training levels; a level never seen in training becomes missing
         (logged)."""
-        lookup = self._lookup(col)
-        raw: Iterable[object] = (
-            values.to_numpy(dtype=object) if isinstance(values, pd.Series) else _iterable(values)
-        )
-        codes = np.array(
-            [
-                lookup.get(v, -2)
-                if type(v) is str
-                else -1
-                if _is_missing(v)
-                else lookup.get(str(v), -2)
-                for v in raw
-            ],
-            dtype=np.int64,
-        )
+        raw = np.asarray(
+            values.to_numpy(dtype=object)
+            if isinstance(values, pd.Series)
+            else list(_iterable(values)),
+            dtype=object,
+        ).reshape(-1)
+        # one hash lookup for the whole column (a completed batch has many rows); a value that
+        # is neither a level nor missing is looked up by its text, as the API may send 1 for "1"
+        codes = np.asarray(self._level_index(col).get_indexer(raw), dtype=np.int64)
+        if (codes < 0).any():
+            lookup = self._lookup(col)
+            for i in np.flatnonzero(codes < 0):
+                v = raw[i]
+                codes[i] = -1 if _is_missing(v) else lookup.get(str(v), -2)
         unseen = codes == -2
         if unseen.any():
             log.warning(
@@ -274,6 +273,13 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
         cache: dict[str, dict[str, int]] = self.__dict__.setdefault("_lookup_cache", {})
         if col not in cache:
             cache[col] = {level: code for code, level in enumerate(self.categories_[col])}
+        return cache[col]
+
+    def _level_index(self, col: str) -> pd.Index:
+        """The column's training levels as an index (position = code), built once."""
+        cache: dict[str, pd.Index] = self.__dict__.setdefault("_level_index_cache", {})
+        if col not in cache:
+            cache[col] = pd.Index(list(self.categories_[col]), dtype=object)
         return cache[col]
 
     def _dtype(self, col: str) -> pd.CategoricalDtype:

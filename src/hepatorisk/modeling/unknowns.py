@@ -160,6 +160,18 @@ class Completion:
     marginalised: dict[str, np.ndarray]  # column -> patients whose unknown value was averaged
     n: int
 
+    def head(self, n: int) -> Completion:
+        """The completions of the first ``n`` patients: a prefix of the rows, since each
+        patient's completions follow the previous patient's (``PlausibleValues.complete``)."""
+        m = int(np.searchsorted(self.owner, n))
+        return Completion(
+            {k: v[:m] for k, v in self.columns.items()},
+            self.owner[:m],
+            self.weight[:m],
+            {k: v[:n] for k, v in self.marginalised.items() if v[:n].any()},
+            n,
+        )
+
     def average(self, values: np.ndarray) -> np.ndarray:
         """Each patient's weighted average of per-completion ``values`` (1-D or 2-D)."""
         if values.ndim == 1:
