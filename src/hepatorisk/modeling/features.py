@@ -240,20 +240,24 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):
     def _codes(self, values: object, col: str) -> np.ndarray:
         """Codes of the fixed training levels; a level never seen in training becomes missing
         (logged)."""
-        raw = np.asarray(
-            values.to_numpy(dtype=object)
-            if isinstance(values, pd.Series)
-            else list(_iterable(values)),
-            dtype=object,
-        ).reshape(-1)
+        if isinstance(values, pd.Series):
+            raw = values.to_numpy(dtype=object)
+        elif isinstance(values, np.ndarray):
+            raw = values.astype(object, copy=False).reshape(-1)
+        else:
+            raw = np.asarray(list(_iterable(values)), dtype=object).reshape(-1)
         # one hash lookup for the whole column (a completed batch has many rows); a value that
         # is neither a level nor missing is looked up by its text, as the API may send 1 for "1"
-        codes = np.asarray(self._level_index(col).get_indexer(raw), dtype=np.int64)
-        if (codes < 0).any():
+        codes = np.asarray(
+            self._level_index(col).get_indexer(pd.Index(raw, dtype=object, copy=False)),
+            dtype=np.int64,
+        )
+        other = np.flatnonzero(codes < 0)
+        if len(other):
+            other = other[~np.asarray(pd.isna(raw[other]), dtype=bool)]  # missing stays -1
             lookup = self._lookup(col)
-            for i in np.flatnonzero(codes < 0):
-                v = raw[i]
-                codes[i] = -1 if _is_missing(v) else lookup.get(str(v), -2)
+            for i in other:
+                codes[i] = lookup.get(str(raw[i]), -2)
         unseen = codes == -2
         if unseen.any():
             log.warning(
