@@ -28,6 +28,7 @@ from hepatorisk.assessment.results import (
     UnknownInput,
     as_of_text,
 )
+from hepatorisk.assessment.scenario_answers import with_scenario_answers
 from hepatorisk.assessment.what_if import Scenario, benefit_harm, dose_scenarios, what_if_note
 from hepatorisk.clinical.monitoring import Policy, monitoring_schedule, risk_band
 from hepatorisk.modeling.bundle import ModelBundle, Reach
@@ -76,6 +77,8 @@ def assess(
         )
         when = timing(bundle, patients, described_ranges(bundle, s.interval, n))
         risks[outcome] = _risks(outcome, model, s.probability, drivers, policy, when)
+        # issue 13 item 4: the risk under the cohort's other scenarios of kratom's effects
+        risks[outcome] = with_scenario_answers(bundle, mine, patients, risks[outcome])
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
@@ -155,12 +158,11 @@ def predict(
     for outcome, model in models.items():
         ref, cuts = model_ref(model), policy.bands[outcome]
         when = timing(model.bundle, patients, probability_ranges(model.bundle, columns, n))
-        per_model.append(
-            [
-                Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
-                for i, p in enumerate(map(float, model.bundle.predict_proba(columns)))
-            ]
-        )
+        made = [
+            Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
+            for i, p in enumerate(map(float, model.bundle.predict_proba(columns)))
+        ]
+        per_model.append(with_scenario_answers(model.bundle, columns, patients, made))
     return [[predictions[i] for predictions in per_model] for i in range(n)]
 
 

@@ -34,6 +34,8 @@ __all__ = [
     "Prediction",
     "ProbabilityRange",
     "Risk",
+    "ScenarioAnswer",
+    "ScenarioRisk",
     "UnknownInput",
     "as_of_text",
     "probability_text",
@@ -147,6 +149,54 @@ class ProbabilityRange:
 
 
 @dataclass(frozen=True)
+class ScenarioRisk:
+    """The risk as the same recipe gives it when trained on the synthetic cohort generated
+    under another scenario of kratom's effects."""
+
+    scenario: Annotated[str, Field(description="the generator's scenario: low or high")]
+    probability: Annotated[float, Field(ge=0, le=1)]
+
+
+@dataclass(frozen=True)
+class ScenarioAnswer:
+    """How far a risk rests on an assumption of the synthetic training cohort (kratom's excess
+    liver-injury risk, or its benefit on craving and withdrawal): the answer under the cohort's
+    other scenarios (``assessment.scenario_answers`` states the rule)."""
+
+    assumption: Annotated[str, Field(description="the assumption, in words")]
+    served_scenario: Annotated[
+        str, Field(description="the scenario of the cohort the served model learned from")
+    ]
+    applies: Annotated[
+        bool,
+        Field(
+            description="false for a patient who does not use kratom (at entry or now): the "
+            "assumption is about kratom, and no scenario risk is given"
+        ),
+    ]
+    drives: Annotated[
+        bool,
+        Field(
+            description="true when the assumption applies and the risks under the scenarios "
+            "span at least 1 percentage point and at least the spread refitting alone gives "
+            "patients not using kratom (the model's refit noise)"
+        ),
+    ]
+    risks: Annotated[
+        list[ScenarioRisk],
+        Field(description="the risk under each other scenario; empty when it does not apply"),
+    ]
+    text: str
+    refit_noise_points: Annotated[
+        float | None,
+        Field(
+            description="spread (percentage points, 90th percentile) the same models give "
+            "patients not using kratom, where the assumption cannot act; null when not measured"
+        ),
+    ] = None
+
+
+@dataclass(frozen=True)
 class Prediction:
     """One calibrated risk and its band under the service's policy, when it holds (the week of
     treatment) and which landmark model answered."""
@@ -173,6 +223,14 @@ class Prediction:
         Field(
             description="model-uncertainty range of the probability; null when the model "
             "carries none (nothing then claims a range)"
+        ),
+    ] = field(kw_only=True, default=None)
+    scenario_answer: Annotated[
+        ScenarioAnswer | None,
+        Field(
+            description="the risk under the synthetic cohort's other scenarios of kratom's "
+            "effects, and whether that assumption drives it; null when the model carries no "
+            "scenario models (unknown, not 'no difference')"
         ),
     ] = field(kw_only=True, default=None)
 

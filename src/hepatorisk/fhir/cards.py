@@ -252,6 +252,12 @@ def _detail(a: Assessment, mapped: MappedBundle, due: bool) -> str:
             f"{r.band} | {r.model.name} {r.model.version} |"
         )
     lines += ["", *[f"**{r.outcome.capitalize()}**: {r.as_of}." for r in a.risks]]
+    # issue 13 item 4: one line where an assumption of the synthetic cohort drives a risk
+    lines += [
+        f"**Scenario ({r.outcome})**: {r.scenario_answer.text}"
+        for r in a.risks
+        if r.scenario_answer is not None and r.scenario_answer.drives
+    ]
     lines += ["", "**Guideline flags**", *[f"- {t}" for t in flags_text(a)]]
     lines += [
         "",

@@ -243,6 +243,8 @@ def _risk_assessment(
     }  # fmt: skip
     if risk.probability_range is not None:
         ra["prediction"].append(_range_prediction(risk, ra["prediction"][0]))
+    if risk.scenario_answer is not None:  # issue 13 item 4: the cohort's scenario assumption
+        ra["note"].append({"text": risk.scenario_answer.text})
     if not basis:
         del ra["basis"]
     if risk.outcome == "liver":

@@ -30,10 +30,23 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: the synthetic generator's scenarios of kratom's uncertain effects (generator.yaml
+#: ``kratom_effects``: low, central and high excess liver risk and relapse benefit)
+CohortScenario = Literal["low", "central", "high"]
+
+
+class GenerateSpec(_Spec):
+    """A synthetic cohort made when its folder is absent (``hepatorisk cohort generate``)."""
+
+    patients: Annotated[int, Field(ge=1)]
+    seed: int
+    scenario: CohortScenario = "central"
+
+
 class CohortSpec(_Spec):
     kind: CohortKind
     path: str
-    generate: dict[str, int] | None = None  # synthetic: patients, seed (made if path is absent)
+    generate: GenerateSpec | None = None  # synthetic: made if path is absent
     build_if_missing: bool = True  # public cohorts: built from data/public if path is absent
 
 
@@ -88,6 +101,18 @@ class ModelSpec(_Spec):
     # dask: the booster is trained by lightgbm.dask across workers (training/dask_fitting.py)
     engine: Literal["local", "dask"] = "local"
     dask: DaskSpec = DaskSpec()
+    # issue 13 item 4: the same recipe refitted on the same-seed cohort generated under each
+    # listed scenario of kratom's effects (training/scenario_models.py); served beside the model
+    scenarios: list[CohortScenario] = []
+
+    @model_validator(mode="after")
+    def _scenarios_once(self) -> ModelSpec:
+        if len(set(self.scenarios)) != len(self.scenarios):
+            raise ValueError(
+                f"model.scenarios lists a scenario twice ({self.scenarios}); list each of "
+                "low, central, high at most once"
+            )
+        return self
 
 
 class BaselineSpec(_Spec):
@@ -157,6 +182,15 @@ class PipelineSpec(_Spec):
     def _split_leaves_training_rows(self) -> PipelineSpec:
         if self.split.test_size + self.split.calibration_size >= 0.8:
             raise ValueError("test_size + calibration_size must leave at least 20% for training")
+        return self
+
+    @model_validator(mode="after")
+    def _scenarios_need_a_generator(self) -> PipelineSpec:
+        if self.model.scenarios and self.cohort.kind != "synthetic":
+            raise ValueError(
+                "model.scenarios needs a synthetic cohort (its generator's kratom_effects "
+                f"scenarios); cohort.kind is {self.cohort.kind!r}: set model.scenarios to []"
+            )
         return self
 
 

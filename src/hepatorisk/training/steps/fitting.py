@@ -20,6 +20,7 @@ from hepatorisk.modeling.estimators import CalibratedBooster, SplineLogistic
 from hepatorisk.modeling.features import FeatureBuilder, expression_sources
 from hepatorisk.modeling.uncertainty import Ensemble, fit_widenings
 from hepatorisk.training.ensemble import calibrate_members, fit_members
+from hepatorisk.training.steps.scenario_models import fit_scenario_models
 from hepatorisk.training.spec import PipelineSpec, UncertaintySpec
 from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.splitting import Split
@@ -128,6 +129,8 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
         labels=column_labels(dataset.manifest) | _history_labels(spec) | dict(spec.labels),
         groups={k: list(v) for k, v in spec.groups.items()},
         ensemble=ensemble,
+        # issue 13 item 4: the same recipe on the cohort under other scenarios (None when off)
+        scenarios=fit_scenario_models(dataset, parts, spec, builder, booster),
     )
     return Trained(bundle, baseline, params, search, spec.model.uncertainty)
 

@@ -109,9 +109,8 @@ def _make_cohort(spec: PipelineSpec, folder: Path) -> None:
 
         gen = spec.cohort.generate
         log.info("generating the synthetic cohort into %s", folder)
-        generate_cohort(gen["patients"], seed=gen["seed"], config=load_generator_config()).write(
-            folder
-        )
+        config = load_generator_config(scenario=gen.scenario)
+        generate_cohort(gen.patients, seed=gen.seed, config=config).write(folder)
     elif spec.cohort.kind != "synthetic" and spec.cohort.build_if_missing:
         from hepatorisk.cohorts.public import build_public_cohort
 
