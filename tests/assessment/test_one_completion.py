@@ -71,15 +71,18 @@ def bodies() -> list[dict[str, Any]]:
     ]
 
 
-def _separate(self: ModelBundle, records: Any, head: int, *, explain: bool = True) -> Scored:
+def _separate(
+    self: ModelBundle, records: Any, head: int, *, explain: bool = True, reach: bool = False
+) -> Scored:
     """``scored`` as the separate calls (each completing the unknown inputs on its own)."""
     first = {k: v[:head] for k, v in records.items()}
     interval = self.predict_interval(first)
+    reached = self.reach(first) if reach else None
     if explain:
         e, rest = self.explain_then_predict(records, head)
-        return Scored(e.probability, e, rest, interval)
+        return Scored(e.probability, e, rest, interval, reached)
     p = self.predict_proba(records)
-    return Scored(p[:head], None, p[head:], interval)
+    return Scored(p[:head], None, p[head:], interval, reached)
 
 
 def _same_explanation(a: Explanation | None, b: Explanation | None) -> None:
@@ -89,8 +92,10 @@ def _same_explanation(a: Explanation | None, b: Explanation | None) -> None:
     assert (a.input_names, a.group_names) == (b.input_names, b.group_names)
 
 
-@pytest.mark.parametrize("explain", [True, False])
-def test_scored_equals_the_separate_calls(models: ModelPair, bodies, explain: bool) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("explain", "reach"), [(True, True), (True, False), (False, True)])
+def test_scored_equals_the_separate_calls(
+    models: ModelPair, bodies: list[dict[str, Any]], explain: bool, reach: bool
+) -> None:
     patients = [AssessRequest.model_validate(b).to_input() for b in bodies]
     scenarios = dose_scenarios(patients, load_policy())
     assert scenarios, "the sample records must include kratom users (what-if rows)"
@@ -99,8 +104,11 @@ def test_scored_equals_the_separate_calls(models: ModelPair, bodies, explain: bo
         bundle = model.bundle
         # the comparison means something: unknowns are averaged and the ensemble gives a range
         assert bundle.complete(columns) is not None, outcome
-        once = bundle.scored(columns, len(patients), explain=explain)
-        apart = _separate(bundle, columns, len(patients), explain=explain)
+        once = bundle.scored(columns, len(patients), explain=explain, reach=reach)
+        apart = _separate(bundle, columns, len(patients), explain=explain, reach=reach)
+        assert once.reach == apart.reach
+        assert (once.reach is not None) == reach
+        assert not reach or any(r for r in once.reach or []), "no unknown input has a reach"
         np.testing.assert_array_equal(once.probability, apart.probability)
         np.testing.assert_array_equal(once.rest, apart.rest)
         assert once.interval is not None and apart.interval is not None

@@ -59,16 +59,16 @@ def assess(
     mine = {k: v[:n] for k, v in columns.items()}
     for outcome, model in models.items():
         bundle = model.bundle
-        # how far each unknown could move the risk: per patient and field, the risk over the
-        # field's values (costly: computed for assessments of up to REACH_PATIENTS patients)
+        # one completion of the unknown inputs and one feature build for the explanation, the
+        # what-ifs, the uncertainty range and how far each unknown could move the risk (per
+        # patient and field, the risk over the field's values: costly, so computed for
+        # assessments of up to REACH_PATIENTS patients)
+        s = bundle.scored(columns, n, explain=explain, reach=n <= REACH_PATIENTS)
         reach[outcome] = (
-            bundle.reach(mine)
-            if n <= REACH_PATIENTS
+            s.reach
+            if s.reach is not None
             else [dict.fromkeys(f, _NO_REACH) for f in bundle.unknown_fields(mine)]
         )
-        # one completion of the unknown inputs and one feature build for the explanation, the
-        # what-ifs and the uncertainty range
-        s = bundle.scored(columns, n, explain=explain)
         what_if[outcome] = s.rest
         drivers = (
             top_drivers(bundle, s.explanation, top, outcome, columns, reach[outcome])

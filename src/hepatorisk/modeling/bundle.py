@@ -95,6 +95,7 @@ class Scored:
     explanation: Explanation | None  # the patients' explanation, when asked for
     rest: np.ndarray  # the other records' calibrated probabilities
     interval: np.ndarray | None  # (patients, 2) the range; None when the model has no ensemble
+    reach: list[Reach] | None = None  # the patients' unknown inputs' reach, when asked for
 
 
 @dataclass
@@ -184,10 +185,17 @@ class ModelBundle:
     def complete(self, records: Records, *, cap: int = MAX_COMPLETIONS) -> Completion | None:
         """The records completed over their unknown inputs, or None when nothing is averaged
         (every value known, or left to a missing branch the trees learned)."""
+        if self.features.plausible_ is None:
+            return None
+        return self._complete_arrays(self.features.arrays(records), cap)
+
+    def _complete_arrays(
+        self, arrays: dict[str, np.ndarray], cap: int | np.ndarray
+    ) -> Completion | None:
+        """``complete`` of the records' arrays (``features.arrays``); ``cap`` per record or one."""
         plausible = self.features.plausible_
         if plausible is None:
             return None
-        arrays = self.features.arrays(records)
         n = len(next(iter(arrays.values()))) if arrays else 0
         completion = plausible.complete(arrays, n, cap=cap)
         return completion if completion.marginalised else None
@@ -211,13 +219,39 @@ class ModelBundle:
         X = self.features.matrix(completion.columns)
         return self._explain_head_predict_rest(completion, X, explained)
 
-    def scored(self, records: Records, head: int, *, explain: bool = True) -> Scored:
+    def scored(
+        self, records: Records, head: int, *, explain: bool = True, reach: bool = False
+    ) -> Scored:
         """The first ``head`` records explained (or only predicted) with their uncertainty
         range, the rest predicted, all from one completion of the unknown inputs and one feature
         build: the same numbers as ``explain_then_predict`` (or ``predict_proba``) and
-        ``predict_interval`` of the first ``head`` records, each completing on its own."""
-        completion = self.complete(records)
-        X = self.features.matrix(records if completion is None else completion.columns)
+        ``predict_interval`` of the first ``head`` records, each completing on its own. With
+        ``reach``, also ``reach`` of the first ``head`` records: their varied records join the
+        same completion and feature build, after the records."""
+        arrays = self.features.arrays(records)
+        n = len(next(iter(arrays.values()))) if arrays else 0
+        plan = self._reach_plan({k: v[:head] for k, v in arrays.items()}) if reach else None
+        caps: int | np.ndarray = MAX_COMPLETIONS
+        if plan is not None and plan.rows:
+            varied = plan.varied(arrays)
+            arrays = {k: np.concatenate([v, varied[k]]) for k, v in arrays.items()}
+            caps = np.repeat([MAX_COMPLETIONS, REACH_COMPLETIONS], [n, len(plan.rows)])
+        whole = self._complete_arrays(arrays, caps)
+        X = self.features.matrix(arrays if whole is None else whole.columns)
+        completion, reached = whole, None
+        if plan is not None and not plan.rows:
+            reached = plan.reach(np.empty(0))
+        elif plan is not None:
+            m = n if whole is None else len(whole.head(n).owner)
+            p = self.model.predict_proba(X[m:])[:, 1]
+            if whole is not None:
+                p = np.bincount(whole.owner[m:] - n, whole.weight[m:] * p, minlength=len(p))
+                p = p[: len(plan.rows)]
+                mine = whole.head(n)
+                completion = mine if mine.marginalised else None
+            reached = plan.reach(p)
+            X = X[:m]
+        records = {k: v[:n] for k, v in arrays.items()}
         explanation = None
         if completion is None:
             if explain:
@@ -234,9 +268,8 @@ class ModelBundle:
             else:
                 p = completion.average(self.model.predict_proba(X)[:, 1])
                 probability, rest = p[:head], p[head:]
-        return Scored(
-            probability, explanation, rest, self._head_interval(records, head, X, completion)
-        )
+        interval = self._head_interval(records, head, X, completion)
+        return Scored(probability, explanation, rest, interval, reached)
 
     def _head_interval(
         self, records: Records, head: int, X: np.ndarray, completion: Completion | None
@@ -300,7 +333,9 @@ class ModelBundle:
     def unknown_fields(self, records: Records) -> list[list[str]]:
         """Each record's unknown fields among the model's inputs (a lab's limit counts as its
         lab), in completion order."""
-        arrays = self.features.arrays(records)
+        return self._unknown_fields_of(self.features.arrays(records))
+
+    def _unknown_fields_of(self, arrays: dict[str, np.ndarray]) -> list[list[str]]:
         n = len(next(iter(arrays.values()))) if arrays else 0
         order = self.features.plausible_.columns() if self.features.plausible_ else list(arrays)
         missing = {col: is_missing(arrays[col]) for col in order if col in arrays}
@@ -316,14 +351,22 @@ class ModelBundle:
         """For each record, each unknown field's lowest and highest risk over its plausible
         values given the rest (other unknowns averaged): how far knowing it could move the
         risk. A non-user's kratom content is not unknown, only not applicable: left out."""
-        plausible = self.features.plausible_
         arrays = self.features.arrays(records)
-        fields = self.unknown_fields(records)
+        plan = self._reach_plan(arrays)
+        p = np.empty(len(plan.rows))
+        for start in range(0, len(plan.rows), REACH_CHUNK):
+            varied = plan.varied(arrays, slice(start, start + REACH_CHUNK))
+            p[start : start + REACH_CHUNK] = self.predict_proba(varied, cap=REACH_COMPLETIONS)
+        return plan.reach(p)
+
+    def _reach_plan(self, arrays: dict[str, np.ndarray]) -> _ReachPlan:
+        """The varied records ``reach`` scores: per record and unknown field, one record per
+        plausible value of the field given the rest."""
+        plausible = self.features.plausible_
+        fields = self._unknown_fields_of(arrays)
+        plan = _ReachPlan(len(fields))
         if plausible is None:
-            return [{} for _ in fields]
-        rows: list[int] = []
-        values: list[tuple[str, object]] = []
-        spans: list[tuple[int, str, int, int]] = []
+            return plan
         wanted: dict[tuple[str, str], list[int]] = {}  # (field, column varied) -> records
         for i, names in enumerate(fields):
             for name in names:
@@ -335,24 +378,12 @@ class ModelBundle:
             for i, dist in zip(patients, dists, strict=True):
                 if dist is None or dist.missing >= NOT_APPLICABLE or not len(dist.values):
                     continue  # never observed in this stratum: not applicable here
-                start = len(rows)
+                start = len(plan.rows)
                 for v in dist.values:
-                    rows.append(i)
-                    values.append((col, v))
-                spans.append((i, name, start, len(rows)))
-        out: list[Reach] = [{} for _ in fields]
-        if not rows:
-            return out
-        p = np.empty(len(rows))
-        for start in range(0, len(rows), REACH_CHUNK):
-            index = np.asarray(rows[start : start + REACH_CHUNK])
-            varied = {k: v[index].copy() for k, v in arrays.items()}
-            for j, (col, v) in enumerate(values[start : start + REACH_CHUNK]):
-                varied[col][j] = v
-            p[start : start + len(index)] = self.predict_proba(varied, cap=REACH_COMPLETIONS)
-        for i, name, start, stop in spans:
-            out[i][name] = (float(p[start:stop].min()), float(p[start:stop].max()))
-        return out
+                    plan.rows.append(i)
+                    plan.values.append((col, v))
+                plan.spans.append((i, name, start, len(plan.rows)))
+        return plan
 
     def explain_matrix(self, X: np.ndarray, index: pd.Index | None = None) -> Explanation:
         """``explain`` of rows already built by ``features.matrix``."""
@@ -497,6 +528,31 @@ class ModelBundle:
             ensemble=ensemble,
             scenarios=scenarios,
         )
+
+
+@dataclass
+class _ReachPlan:
+    """The varied records of ``reach``: record ``rows[j]`` with ``values[j]`` (column, value)
+    set; ``spans``: (record, field, first, stop) of each field's varied records."""
+
+    n: int
+    rows: list[int] = field(default_factory=list)
+    values: list[tuple[str, object]] = field(default_factory=list)
+    spans: list[tuple[int, str, int, int]] = field(default_factory=list)
+
+    def varied(self, arrays: dict[str, np.ndarray], part: slice = slice(None)) -> dict[str, Any]:
+        index = np.asarray(self.rows[part], dtype=np.int64)
+        out = {k: v[index].copy() for k, v in arrays.items()}
+        for j, (col, v) in enumerate(self.values[part]):
+            out[col][j] = v
+        return out
+
+    def reach(self, p: np.ndarray) -> list[Reach]:
+        """Each record's reach from the varied records' probabilities ``p``."""
+        out: list[Reach] = [{} for _ in range(self.n)]
+        for i, name, start, stop in self.spans:
+            out[i][name] = (float(p[start:stop].min()), float(p[start:stop].max()))
+        return out
 
 
 def _head(e: Explanation, n: int) -> Explanation:

@@ -316,10 +316,12 @@ class PlausibleValues:
         columns: Mapping[str, np.ndarray],
         n: int,
         *,
-        cap: int = MAX_COMPLETIONS,
+        cap: int | np.ndarray = MAX_COMPLETIONS,
     ) -> Completion:
         """Every patient's completions over its unknown fields (a patient with none is its own
-        single completion)."""
+        single completion). ``cap``: one for all, or each patient's (records completed in one
+        call get exactly the completions they get alone: the design's first points)."""
+        caps = np.broadcast_to(np.asarray(cap, dtype=np.int64), (n,))
         base = {k: np.asarray(v) for k, v in columns.items()}
         order = self.columns()
         # the largest full product of plausible values each patient could need; beyond the
@@ -328,10 +330,14 @@ class PlausibleValues:
         for col in order:
             if col in base:
                 bound[is_missing(base[col])] *= self._largest_support(col)
-        design = bound > cap
-        rows_so_far = _Rows(base, n, np.where(design, cap, 1))
-        weight = np.where(design[rows_so_far.owner], 1.0 / cap, 1.0)
-        points = _sobol(len(order), cap) if design.any() else np.empty((0, len(order)))
+        design = bound > caps
+        rows_so_far = _Rows(base, n, np.where(design, caps, 1))
+        weight = np.where(design, 1.0 / caps, 1.0)[rows_so_far.owner]
+        points = (
+            _sobol(len(order), int(caps[design].max()))
+            if design.any()
+            else np.empty((0, len(order)))
+        )
         marginalised: dict[str, np.ndarray] = {}
         for dimension, col in enumerate(order):
             if col not in rows_so_far.base:
@@ -355,6 +361,15 @@ class PlausibleValues:
             marginalised[col] = marg
             u = points[rows_so_far.point[rows], dimension] if len(points) else None
             weight = _expand(rows_so_far, weight, col, rows, codes, dists, u)
+        # a patient of the design whose unknowns all turned out not applicable: one row
+        averaged = np.zeros(n, dtype=bool)
+        for marg in marginalised.values():
+            averaged |= marg
+        copies = (rows_so_far.point > 0) & ~averaged[rows_so_far.owner]
+        if copies.any():
+            keep = np.flatnonzero(~copies)
+            rows_so_far.take(keep)
+            weight = np.where(averaged[rows_so_far.owner], weight[keep], 1.0)
         return Completion(rows_so_far.columns(), rows_so_far.owner, weight, marginalised, n)
 
     def _largest_support(self, col: str) -> int:
