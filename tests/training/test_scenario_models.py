@@ -97,3 +97,17 @@ def test_a_saved_bundle_gives_the_same_scenario_answers(fitted, tmp_path: Path) 
     (tmp_path / "model" / "scenario_high.txt").unlink()
     with pytest.raises(DataSourceError, match=r"scenario_<name>\.txt of low, high"):
         ModelBundle.load(tmp_path / "model")
+
+
+def test_the_refit_noise_is_measured_against_the_served_model(fitted) -> None:  # type: ignore[no-untyped-def]
+    """noise_points: the 90th percentile, over the pipeline's calibration rows of non-users, of
+    the spread between the served (calibrated) model and the scenario models."""
+    dataset, parts, bundle = fitted
+    rows = dataset.frame.iloc[parts.calibration]
+    X = bundle.features.transform(rows)
+    risks = np.vstack(
+        [m.predict_proba(X)[:, 1] for m in (bundle.model, *bundle.scenarios.models.values())]  # type: ignore[union-attr]
+    )
+    none = (rows["kratom_product"].astype("string") == "none").to_numpy(dtype=bool)
+    spread = (risks.max(axis=0) - risks.min(axis=0))[none] * 100
+    assert bundle.scenarios.noise_points == pytest.approx(np.quantile(spread, 0.9), abs=1e-12)  # type: ignore[union-attr]

@@ -27,6 +27,7 @@ from hepatorisk.reports import (
     fairness,
     liver,
     performance,
+    scenarios,
 )
 from hepatorisk.reports.artifacts import RunArtifacts, load_run
 from hepatorisk.reports.data import ReportData
@@ -98,6 +99,7 @@ def gather_report(
         for level, mask in levels.items()
     }
     band_data = bands.band_section(run, outcome, flat)
+    band_data["scenarios"] = scenarios.scenario_section(bundle, test, p)  # issue 13 item 4
     curves = performance.curve_section(run)
     curves["calibration_bins"] = calibration.calibration_bins(y, p)
     curves["calibration_smooth"] = calibration.smoothed_calibration(y.astype(float), p)

@@ -20,9 +20,9 @@ from hepatorisk.modeling.estimators import CalibratedBooster, SplineLogistic
 from hepatorisk.modeling.features import FeatureBuilder, expression_sources
 from hepatorisk.modeling.uncertainty import Ensemble, fit_widenings
 from hepatorisk.training.ensemble import calibrate_members, fit_members
-from hepatorisk.training.steps.scenario_models import fit_scenario_models
 from hepatorisk.training.spec import PipelineSpec, UncertaintySpec
 from hepatorisk.training.steps.ingestion import Dataset
+from hepatorisk.training.steps.scenario_models import fit_scenario_models
 from hepatorisk.training.steps.splitting import Split
 
 __all__ = ["Trained", "calibrate", "derived_features", "feature_columns", "train"]

@@ -66,13 +66,13 @@ def fit_scenario_models(
         folder = _cohort_under(cohort, name)
         variant = _variant(spec, folder)
         data = ingest(variant, folder.parent)
-        parts = split(data, variant)
+        own = split(data, variant)  # its rows (``parts`` are the pipeline's)
         X = builder.transform(data.frame)
-        booster = CalibratedBooster(**params).fit(X.iloc[parts.train], data.y[parts.train])
-        models[name] = booster.calibrate(X.iloc[parts.calibration], data.y[parts.calibration])
+        refit = CalibratedBooster(**params).fit(X.iloc[own.train], data.y[own.train])
+        models[name] = refit.calibrate(X.iloc[own.calibration], data.y[own.calibration])
         log.info(
             "scenario %s: %d training and %d calibration rows (%d events) from %s",
-            name, len(parts.train), len(parts.calibration), int(data.y.sum()), folder,
+            name, len(own.train), len(own.calibration), int(data.y.sum()), folder,
         )  # fmt: skip
     if not models:
         return None
