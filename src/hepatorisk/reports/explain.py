@@ -144,6 +144,9 @@ def value_text(bundle: ModelBundle, column: str, value: object) -> str:
         if not unit and number in (0.0, 1.0):
             return "yes" if number else "no"
         text = f"{number:.0f}" if number.is_integer() else f"{number:.3g}"
+        scale = _UNIT.match(bundle.label(column))
+        if not unit and scale and scale.group(2).startswith("VAS"):
+            return f"{text} ({scale.group(2)})"  # a score: its scale, not a unit
         return f"{text} {unit}".strip()
     return human(value)
 
