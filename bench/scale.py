@@ -12,7 +12,7 @@ memory is that step's own; peak = the process's maximum resident set size):
   (rows per second, peak memory per worker, the 1 -> 2 ratio).
 
 The model is the liver model with the synthetic pipeline's LightGBM settings, trained on the
-committed sample (``bench/service.py``'s ``_models``). Run: ``make bench-scale``; results:
+committed sample (``_models``). Run: ``make bench-scale``; results:
 ``bench/results/scale.json``. On a shared 2-core machine the scaling and scoring sizes are
 reduced (default 80,000 each, four parts); ``--score-rows 10000000`` runs the full size;
 ``--only STEP`` runs one step and merges its figures into the results.
@@ -34,13 +34,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "service")]
+from service_support import SAMPLE, export  # noqa: E402
+
 from hepatorisk.cluster import dask_client  # noqa: E402
 from hepatorisk.cohorts.synthetic import load_generator_config  # noqa: E402
 from hepatorisk.cohorts.synthetic.generate import generate_partitioned  # noqa: E402
 from hepatorisk.contracts.partitioned import part_files, part_name  # noqa: E402
 from hepatorisk.training.distributed_scoring import score_partitioned  # noqa: E402
 from hepatorisk.training.scoring import BATCH_ROWS  # noqa: E402
-from service import _models  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
@@ -170,6 +171,35 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def _models(tmp: Path) -> dict[str, Path]:
+    """Both models with the synthetic pipelines' LightGBM settings, on the committed sample's
+    entry records (the scoring input is the cohort's patients table, entry records alone)."""
+    from hepatorisk.cohorts.synthetic import load_cohort
+    from hepatorisk.cohorts.synthetic.tables import PATIENTS
+    from hepatorisk.modeling.bundle import ModelBundle
+    from hepatorisk.modeling.estimators import CalibratedBooster
+    from hepatorisk.modeling.features import FeatureBuilder
+    from hepatorisk.training.spec import load_pipeline
+
+    cohort = load_cohort(SAMPLE)
+    columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
+    dirs = {}
+    for outcome, pipeline in (("liver", "liver_synthetic"), ("relapse", "relapse_synthetic")):
+        spec = load_pipeline(ROOT / "pipelines" / f"{pipeline}.yaml")
+        known = cohort.outcomes[spec.outcome].notna().to_numpy()  # prevalent: not at risk
+        records = cohort.patients[known].drop(columns="patient_id").reset_index(drop=True)
+        features = FeatureBuilder(columns=columns, derived=spec.features.derived).fit(records)
+        y = cohort.outcomes[spec.outcome][known].to_numpy(dtype=int)
+        X = features.transform(records)
+        params = {k: int(v) if float(v).is_integer() else v for k, v in spec.model.lightgbm.items()}
+        model = CalibratedBooster(**params).fit(X[:1500], y[:1500], X[1500:], y[1500:])
+        meta = {"registered_model": spec.registered_model, "outcome": spec.outcome,
+                "horizon_weeks": spec.horizon_weeks, "pipeline": spec.name}  # fmt: skip
+        bundle = ModelBundle(features, model, meta, spec.labels, spec.groups)
+        dirs[outcome] = export(bundle, tmp / outcome, "1")
+    return dirs
 
 
 def _score(cohort: Path, rows_wanted: int, work: Path) -> dict[str, object]:

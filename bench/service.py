@@ -1,7 +1,10 @@
 """Service benchmark: hepatorisk's API against its peer ``mlflow models serve``, same run.
 
-Both serve models trained here on the committed sample with the synthetic pipelines' own
-LightGBM settings (``pipelines/*_synthetic.yaml``). Load comes from ``wrk`` (C, one thread, so
+Both serve the models the synthetic pipelines train (``pipelines/*_synthetic.yaml``), on the
+committed sample (``bench/models.py``: landmark models, the 10-member uncertainty ensemble, the
+low/high scenario models), and every request is the README's mid-treatment example (a course of
+visits, labs over time, unknown fields), so every capability on by default does its work.
+Load comes from ``wrk`` (C, one thread, so
 the load generator takes little of the 2 cores from the servers): one connection for sequential
 latency, 8 connections for throughput. Measured in the same run:
 
@@ -39,8 +42,8 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "service"))
-from service_support import SAMPLE, export, patient  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from models import pipeline_models  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PEERS = ROOT / "bench" / "peers"
@@ -116,31 +119,21 @@ def _measure(url: str, body: dict, headers: dict[str, str], tmp: Path) -> dict:
 
 
 def _models(tmp: Path) -> dict[str, Path]:
-    """Both models with the synthetic pipelines' LightGBM settings, on the committed sample."""
-    from hepatorisk.cohorts.synthetic import load_cohort
-    from hepatorisk.cohorts.synthetic.tables import PATIENTS
-    from hepatorisk.modeling.bundle import ModelBundle
-    from hepatorisk.modeling.estimators import CalibratedBooster
-    from hepatorisk.modeling.features import FeatureBuilder
-    from hepatorisk.training.spec import load_pipeline
+    """Both models as the synthetic pipelines train them (``bench/models.py``: landmarks, the
+    uncertainty ensemble, the scenario models), exported; ``tmp`` is not used (kept cached)."""
+    return pipeline_models()
 
-    cohort = load_cohort(SAMPLE)
-    columns = [c.name for c in PATIENTS.columns if c.name != "patient_id"]
-    dirs = {}
-    for outcome, pipeline in (("liver", "liver_synthetic"), ("relapse", "relapse_synthetic")):
-        spec = load_pipeline(ROOT / "pipelines" / f"{pipeline}.yaml")
-        known = cohort.outcomes[spec.outcome].notna().to_numpy()  # prevalent: not at risk
-        records = cohort.patients[known].drop(columns="patient_id").reset_index(drop=True)
-        features = FeatureBuilder(columns=columns, derived=spec.features.derived).fit(records)
-        y = cohort.outcomes[spec.outcome][known].to_numpy(dtype=int)
-        X = features.transform(records)
-        params = {k: int(v) if float(v).is_integer() else v for k, v in spec.model.lightgbm.items()}
-        model = CalibratedBooster(**params).fit(X[:1500], y[:1500], X[1500:], y[1500:])
-        meta = {"registered_model": spec.registered_model, "outcome": spec.outcome,
-                "horizon_weeks": spec.horizon_weeks, "pipeline": spec.name}  # fmt: skip
-        bundle = ModelBundle(features, model, meta, spec.labels, spec.groups)
-        dirs[outcome] = export(bundle, tmp / outcome, "1")
-    return dirs
+
+def _bundle_dir(exported: Path) -> Path:
+    """The bundle folder inside an exported model (``hepatorisk export``)."""
+    inside = exported / "artifacts" / "bundle"
+    return inside if inside.is_dir() else exported
+
+
+def body() -> dict:
+    """The README's mid-treatment request (a course of visits, labs over time, unknown
+    fields): every capability that is on by default has work to do (issue 20)."""
+    return json.loads((ROOT / "examples" / "assess_mid_treatment.json").read_text())
 
 
 def main() -> None:
@@ -155,10 +148,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="hepatorisk-bench-"))
     dirs = _models(tmp)
     mlflow.pyfunc.save_model(tmp / "pyfunc", python_model=str(MODEL_CODE),
-                             artifacts={"bundle": str(dirs["liver"])},
+                             artifacts={"bundle": str(_bundle_dir(dirs["liver"]))},
                              pip_requirements=["hepatorisk"])  # fmt: skip
-    body = patient()
-    record = record_columns([AssessRequest.model_validate(body).to_input()])
+    request = body()
+    record = record_columns([AssessRequest.model_validate(request).to_input()])
     row = pd.DataFrame(record).astype(object).where(pd.DataFrame(record).notna(), None)
     mlflow_body = {"dataframe_records": row.to_dict(orient="records")}
 
@@ -166,7 +159,7 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"  # mlflow execs `uvicorn`
     results: dict[str, dict] = {}
-    results["MLServer /v2 infer"] = _mlserver(tmp, dirs["liver"], record, env)
+    results["MLServer /v2 infer"] = _mlserver(tmp, _bundle_dir(dirs["liver"]), record, env)
     port = _port()
     proc = _start([sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "bench" / "peers"),
                    "floor:app", "--host", "127.0.0.1", "--port", str(port), "--log-level",
@@ -174,7 +167,7 @@ def main() -> None:
                   env, f"http://127.0.0.1:{port}/docs")  # fmt: skip
     try:
         results["framework floor (FastAPI + uvicorn, constant answer)"] = _measure(
-            f"http://127.0.0.1:{port}/floor", body, {}, tmp
+            f"http://127.0.0.1:{port}/floor", request, {}, tmp
         )
     finally:
         _stop(proc)
@@ -204,7 +197,7 @@ def main() -> None:
         try:
             for path in ("assess", "predict"):
                 results[f"hepatorisk /v1/{path} ({workers} worker(s))"] = _measure(
-                    f"{base}/{path}", body, auth, tmp
+                    f"{base}/{path}", request, auth, tmp
                 )
             if workers == 1:
                 results["hepatorisk /v1/assess/batch (1,000 explained)"] = _batch(base, auth)
@@ -253,7 +246,8 @@ def _mlserver(tmp: Path, bundle_dir: Path, record: dict, env: dict[str, str]) ->
 
 
 def _batch(base: str, auth: dict[str, str]) -> dict:
-    batch = {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
+    one = body()
+    batch = {"patients": [{**one, "demographics": {**one["demographics"], "age": 18 + i % 60}}
                           for i in range(1000)]}  # fmt: skip
     with httpx.Client(headers=auth, timeout=120) as c:
         c.post(f"{base}/assess/batch", json=batch).raise_for_status()

@@ -18,15 +18,15 @@ The medians of each stage over the repetitions are printed in milliseconds with 
 the total. For one patient the same body is also posted through the test client (HTTP framing,
 routing, authentication and dependencies on top; a test client, not a server measurement).
 
-Models: those the tests train (``tests/service/service_support.build_bundle``) with a 10-member
-ensemble of other seeds (as ``tests/fhir/test_uncertainty_range.py`` adds, more members), or
-exported bundles: ``--liver DIR --relapse DIR``. Run: ``make bench-stages``.
+Models: the synthetic pipelines' own, trained on the sample (``bench/models.py``: landmarks, the
+10-member uncertainty ensemble, the scenario models), or exported bundles: ``--liver DIR
+--relapse DIR``. The request: the README's mid-treatment example (``bench/service.py``'s
+``body``); a batch repeats it with ages varied. Run: ``make bench-stages``.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import importlib
 import json
 import statistics
@@ -43,19 +43,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "service"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "service")]
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from service_support import (
-        AUTH,
-        build_bundle,
-        export,
-        make_settings,
-        patient,
-        running,
-    )
-
-import service_support  # noqa: E402
+    from service_support import AUTH, make_settings, running
 
 from hepatorisk.assessment.context import AssessmentContext  # noqa: E402
 from hepatorisk.assessment.request import AssessRequest  # noqa: E402
@@ -72,6 +63,8 @@ from hepatorisk.service.responses import (  # noqa: E402
 from hepatorisk.service.schemas import BatchRequest  # noqa: E402
 from hepatorisk.web.json_body import load_json  # noqa: E402
 from hepatorisk.web.monitoring import monitored  # noqa: E402
+from models import pipeline_models  # noqa: E402
+from service import body  # noqa: E402
 
 # the package exports a function named ``assess``: the modules themselves
 assess_module = importlib.import_module("hepatorisk.assessment.assess")
@@ -82,8 +75,9 @@ MODELS, EXPLAIN, COMPLETE = "models (score)", "explain", "unknown completion"
 REACH, RANGE, WHAT_IF = "reach (+ unknown-input text)", "range (predict_interval)", "what-ifs"
 RULES, DRIVERS, REST = "rules, flags, monitoring schedule", "drivers", "assembly (rest of assess)"
 AUDIT, MONITOR, ENCODE = "audit write", "monitoring write", "response encode"
-ORDER = [PARSE, VALIDATE, FEATURES, COMPLETE, MODELS, EXPLAIN, REACH, RANGE, WHAT_IF, RULES,
-         DRIVERS, REST, AUDIT, MONITOR, ENCODE]  # fmt: skip
+SCENARIOS = "scenario answers"
+ORDER = [PARSE, VALIDATE, FEATURES, COMPLETE, MODELS, EXPLAIN, REACH, RANGE, SCENARIOS, WHAT_IF,
+         RULES, DRIVERS, REST, AUDIT, MONITOR, ENCODE]  # fmt: skip
 
 # (owner, attribute, stage, rolls up: everything it calls counts as its own)
 WRAPPED: list[tuple[Any, str, str, bool]] = [
@@ -109,6 +103,7 @@ WRAPPED: list[tuple[Any, str, str, bool]] = [
     (Ensemble, "member_probabilities", RANGE, True),
     (Ensemble, "interval", RANGE, False),
     (assess_module, "probability_ranges", RANGE, False),
+    (ModelBundle, "scenario_probabilities", SCENARIOS, False),
     (assess_module, "dose_scenarios", WHAT_IF, False),
     (assess_module, "benefit_harm", WHAT_IF, False),
     (assess_module, "what_if_note", WHAT_IF, False),
@@ -243,28 +238,17 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
 
 
 def models(args: argparse.Namespace, root: Path) -> dict[str, Path]:
-    """Exported bundles given, or the tests' small models with a bootstrap-like ensemble."""
+    """Exported bundles given, or the synthetic pipelines' own models on the sample
+    (``bench/models.py``: landmarks, the 10-member ensemble, the scenario models)."""
     if args.liver and args.relapse:
         return {"liver": Path(args.liver), "relapse": Path(args.relapse)}
-    # the sample's landmark rows built once per outcome, not once per model
-    service_support.landmark_records = functools.cache(service_support.landmark_records)
-    dirs = {}
-    for outcome, target, name in (("liver", "liver_event_12w", "hepatorisk-liver"),
-                                  ("relapse", "relapse_12w", "hepatorisk-relapse")):  # fmt: skip
-        served = build_bundle(target, name)
-        members = [build_bundle(target, name, seed=s).model for s in range(1, args.members + 1)]
-        ensemble = Ensemble(members, level=0.9, widening=1.5)
-        bundle = replace(served, ensemble=ensemble)
-        bundle.metadata["uncertainty"] = {"method": ensemble.describe(), "level": 0.9}
-        dirs[outcome] = export(bundle, root / outcome, "1")
-    return dirs
+    return pipeline_models()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--liver", help="exported liver bundle (default: trained here)")
-    parser.add_argument("--relapse", help="exported relapse bundle (default: trained here)")
-    parser.add_argument("--members", type=int, default=10, help="ensemble members when training")
+    parser.add_argument("--liver", help="exported liver model (default: bench/models.py)")
+    parser.add_argument("--relapse", help="exported relapse model (default: bench/models.py)")
     parser.add_argument("--repeat", type=int, default=40, help="repetitions of one patient")
     parser.add_argument(
         "--batches",
@@ -281,8 +265,8 @@ def main() -> None:
     settings = make_settings(dirs, root).model_copy(
         update={"monitoring_db_url": f"sqlite:///{root / 'monitoring.db'}"}
     )
-    one = patient()
-    many = {n: {"patients": [patient(demographics={"age": 18 + i % 60, "sex": "male"})
+    one = body()
+    many = {n: {"patients": [{**one, "demographics": {**one["demographics"], "age": 18 + i % 60}}
                              for i in range(n)]} for n in args.batches}  # fmt: skip
     with running(settings) as client:
         state = client.app.state.service  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepatorisk.cohorts.landmarks import landmark_labels
+from hepatorisk.cohorts.landmarks import landmark_labels, week_grid
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 
@@ -161,3 +161,31 @@ def test_bad_landmarks_are_refused() -> None:
         landmark_labels(patients, _visits("A", "n" * 25), landmarks=(-2, 4))
     with pytest.raises(ValueError, match="visits table lacks"):
         landmark_labels(patients, _visits("A", "n" * 25).drop(columns="uds_opioid"))
+
+
+def test_week_grid_equals_the_pandas_pivot_it_replaced() -> None:
+    """``week_grid`` (numpy, issue 20) against the pivot it replaced: repeated weeks keep the
+    last row, weeks outside the grid and unknown patients are ignored, missing values get the
+    fill, repeated ids get the same row."""
+    rng = np.random.default_rng(5)
+    n = 400
+    visits = pd.DataFrame(
+        {
+            "patient_id": rng.choice([f"P{i}" for i in range(30)], n),
+            "week": rng.integers(-2, 16, n),
+            "value": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        }
+    )
+    ids = pd.Index([f"P{i}" for i in range(0, 40, 2)] + ["P4"], name="patient_id")
+
+    def pivot(fill: float) -> np.ndarray:
+        table = (
+            visits.drop_duplicates(["patient_id", "week"], keep="last")
+            .pivot(index="patient_id", columns="week", values="value")
+            .reindex(index=ids, columns=range(12 + 1))
+        )
+        out = table.to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isnan(out), fill, out)
+
+    for fill in (np.nan, 0.0, 3.0):
+        np.testing.assert_array_equal(week_grid(visits, ids, 12, "value", fill), pivot(fill))

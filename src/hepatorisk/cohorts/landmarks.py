@@ -74,16 +74,27 @@ def positive_or_missing(uds: pd.Series, attended: pd.Series) -> np.ndarray:
 def week_grid(
     visits: pd.DataFrame, ids: pd.Index, weeks: int, column: str, fill: float = np.nan
 ) -> np.ndarray:
-    """(patients, weeks 0..weeks) float array of one visits column; absent cells get ``fill``."""
-    values = pd.to_numeric(visits[column], errors="coerce").astype(float)
-    table = (
-        pd.DataFrame({"patient_id": visits["patient_id"], "week": visits["week"], "v": values})
-        .drop_duplicates(["patient_id", "week"], keep="last")
-        .pivot(index="patient_id", columns="week", values="v")
-        .reindex(index=ids, columns=range(weeks + 1))
-    )
-    out: np.ndarray = table.to_numpy(dtype=float, na_value=np.nan)
-    return np.where(np.isnan(out), fill, out)
+    """(patients, weeks 0..weeks) float array of one visits column; absent cells get ``fill``.
+
+    A patient's repeated week keeps its last row; weeks outside 0..weeks and patients not in
+    ``ids`` are ignored. Built with numpy (the service builds one patient's course per
+    request, where a pandas pivot cost milliseconds a call)."""
+    distinct = ids if ids.is_unique else ids.unique()
+    values = pd.to_numeric(visits[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    row = distinct.get_indexer(pd.Index(visits["patient_id"]))
+    week = pd.to_numeric(visits["week"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = (row >= 0) & (week >= 0) & (week <= weeks) & (week == np.floor(week))
+    cell = row[ok] * (weeks + 1) + week[ok].astype(np.int64)
+    # the last row of each cell: the first occurrence in the reversed order
+    _, first = np.unique(cell[::-1], return_index=True)
+    last = len(cell) - 1 - first
+    out = np.full(len(distinct) * (weeks + 1), np.nan)
+    out[cell[last]] = values[ok][last]
+    grid = out.reshape(len(distinct), weeks + 1)
+    if distinct is not ids:
+        grid = grid[distinct.get_indexer(ids)]
+    return np.where(np.isnan(grid), fill, grid)
 
 
 def landmark_labels(
