@@ -21,19 +21,29 @@ from hepatorisk.assessment.what_if import dose_scenarios
 from hepatorisk.clinical.monitoring import load_policy
 from hepatorisk.cohorts.synthetic import load_cohort
 from hepatorisk.modeling.bundle import Explanation, ModelBundle, Scored
+from hepatorisk.modeling.scenarios import ScenarioModels
 from hepatorisk.modeling.uncertainty import Ensemble
 
 
 def _ensemble(bundle: ModelBundle) -> ModelBundle:
-    """The bundle with a 4-member ensemble: the served booster under shifted calibrations (no
-    training; the members score the same rows as real refits would)."""
+    """The bundle with a 4-member ensemble and two scenario models: the served booster under
+    shifted calibrations (no training; they score the same rows as real refits would)."""
     members = []
     for k in range(4):
         member = copy.copy(bundle.model)
         a, b = bundle.model.calibration_
         member.calibration_ = (a + 0.15 * (k - 1.5), b * (1 + 0.1 * (k - 1.5)))
         members.append(member)
-    return replace(bundle, ensemble=Ensemble(members, level=0.9, widening=1.5))
+    scenarios = {
+        name: bundle.model.with_calibration((a + shift, b), (0.0, 0.0), bundle.model.booster_)
+        for name, shift in (("low", -0.3), ("high", 0.3))
+        for a, b in [bundle.model.calibration_]
+    }
+    return replace(
+        bundle,
+        ensemble=Ensemble(members, level=0.9, widening=1.5),
+        scenarios=ScenarioModels("central", scenarios, 1.0),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +88,12 @@ def _separate(
     first = {k: v[:head] for k, v in records.items()}
     interval = self.predict_interval(first)
     reached = self.reach(first) if reach else None
+    scenarios = self.scenario_probabilities(first)
     if explain:
         e, rest = self.explain_then_predict(records, head)
-        return Scored(e.probability, e, rest, interval, reached)
+        return Scored(e.probability, e, rest, interval, reached, scenarios)
     p = self.predict_proba(records)
-    return Scored(p[:head], None, p[head:], interval, reached)
+    return Scored(p[:head], None, p[head:], interval, reached, scenarios)
 
 
 def _same_explanation(a: Explanation | None, b: Explanation | None) -> None:
@@ -107,6 +118,10 @@ def test_scored_equals_the_separate_calls(
         once = bundle.scored(columns, len(patients), explain=explain, reach=reach)
         apart = _separate(bundle, columns, len(patients), explain=explain, reach=reach)
         assert once.reach == apart.reach
+        assert once.scenarios is not None and apart.scenarios is not None
+        assert once.scenarios.keys() == apart.scenarios.keys() == {"low", "high"}
+        for name in once.scenarios:
+            np.testing.assert_array_equal(once.scenarios[name], apart.scenarios[name])
         assert (once.reach is not None) == reach
         assert not reach or any(r for r in once.reach or []), "no unknown input has a reach"
         np.testing.assert_array_equal(once.probability, apart.probability)

@@ -78,7 +78,7 @@ def assess(
         when = timing(bundle, patients, described_ranges(bundle, s.interval, n))
         risks[outcome] = _risks(outcome, model, s.probability, drivers, policy, when)
         # issue 13 item 4: the risk under the cohort's other scenarios of kratom's effects
-        risks[outcome] = with_scenario_answers(bundle, mine, patients, risks[outcome])
+        risks[outcome] = with_scenario_answers(bundle, mine, patients, risks[outcome], s.scenarios)
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))

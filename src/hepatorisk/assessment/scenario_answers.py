@@ -46,14 +46,20 @@ P = TypeVar("P", bound=Prediction)
 
 
 def with_scenario_answers(
-    bundle: ModelBundle, records: Records, patients: Sequence[PatientInput], risks: list[P]
+    bundle: ModelBundle,
+    records: Records,
+    patients: Sequence[PatientInput],
+    risks: list[P],
+    probabilities: Mapping[str, np.ndarray] | None = None,
 ) -> list[P]:
     """``risks`` (one per patient, ``records`` their model records) with their scenario answer;
-    unchanged when the model carries no scenario models (the answer stays null: unknown)."""
+    unchanged when the model carries no scenario models (the answer stays null: unknown).
+    ``probabilities``: the scenario models' risks when already computed (``Scored.scenarios``)."""
     scenarios = getattr(bundle, "scenarios", None)
     if scenarios is None or not scenarios.models:
         return risks
-    probabilities = bundle.scenario_probabilities(records)
+    if probabilities is None:
+        probabilities = bundle.scenario_probabilities(records)
     return [
         replace(
             r,

@@ -96,6 +96,7 @@ class Scored:
     rest: np.ndarray  # the other records' calibrated probabilities
     interval: np.ndarray | None  # (patients, 2) the range; None when the model has no ensemble
     reach: list[Reach] | None = None  # the patients' unknown inputs' reach, when asked for
+    scenarios: dict[str, np.ndarray] | None = None  # the patients' risk under each scenario
 
 
 @dataclass
@@ -148,8 +149,14 @@ class ModelBundle:
             return {}
         completion = self.complete(records)
         X = self.features.matrix(records if completion is None else completion.columns)
+        return self._scenario_probabilities_of(X, completion)
+
+    def _scenario_probabilities_of(
+        self, X: np.ndarray, completion: Completion | None
+    ) -> dict[str, np.ndarray]:
+        """``scenario_probabilities`` of rows already built (averaged by ``completion``)."""
         out = {}
-        for name, model in self.scenarios.models.items():
+        for name, model in (self.scenarios.models if self.scenarios else {}).items():
             p = model.predict_proba(X)[:, 1]
             out[name] = p if completion is None else completion.average(p)
         return out
@@ -269,7 +276,15 @@ class ModelBundle:
                 p = completion.average(self.model.predict_proba(X)[:, 1])
                 probability, rest = p[:head], p[head:]
         interval = self._head_interval(records, head, X, completion)
-        return Scored(probability, explanation, rest, interval, reached)
+        scenarios = None
+        if self.scenarios is not None and self.scenarios.models:
+            patients = None if completion is None else completion.head(head)
+            if patients is None or not patients.marginalised:  # one row per patient
+                scenarios = self._scenario_probabilities_of(X[:head], None)
+            else:
+                rows = X[: len(patients.owner)]
+                scenarios = self._scenario_probabilities_of(rows, patients)
+        return Scored(probability, explanation, rest, interval, reached, scenarios)
 
     def _head_interval(
         self, records: Records, head: int, X: np.ndarray, completion: Completion | None
