@@ -14,7 +14,7 @@ import pytest
 from course_support import cohort_request
 from service_support import SAMPLE, patient
 
-from hepatorisk.assessment import AssessRequest, assess, load_model_pair
+from hepatorisk.assessment import AssessRequest, assess, load_model_pair, predict
 from hepatorisk.assessment.inputs import record_columns
 from hepatorisk.assessment.model_pair import ModelPair
 from hepatorisk.assessment.what_if import dose_scenarios
@@ -159,3 +159,16 @@ def test_assessments_are_identical(models: ModelPair, bodies, monkeypatch) -> No
     assert all(r.probability_range is not None for a in once for r in a.risks)
     assert any(a.benefit_harm.scenarios for a in once)
     assert any(d for a in once for r in a.risks for d in r.drivers if not d.provided)
+
+
+def test_predictions_are_identical(models: ModelPair, bodies, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The prediction-only path (one ``scored`` per model) gives the separate calls' risks,
+    ranges and scenario answers."""
+    patients = [AssessRequest.model_validate(b).to_input() for b in bodies]
+    policy = load_policy()
+    once = predict(models, patients, policy)
+    monkeypatch.setattr(ModelBundle, "scored", _separate)
+    apart = predict(models, patients, policy)
+    assert once == apart
+    assert all(p.probability_range is not None for ps in once for p in ps)
+    assert any(p.scenario_answer is not None for ps in once for p in ps)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import numpy as np
 
@@ -151,18 +151,21 @@ def unknown_inputs(
 def predict(
     models: ModelPair, patients: Sequence[PatientInput], policy: Policy
 ) -> list[list[Prediction]]:
-    """Both calibrated risks and their bands, nothing else: the prediction-only path."""
+    """Both calibrated risks and their bands, nothing else: the prediction-only path. Per
+    model one completion of the unknown inputs and one feature build give the risk, its
+    uncertainty range and its scenario answers (``ModelBundle.scored``)."""
     columns = record_columns(patients)
     n = len(patients)
     per_model = []
     for outcome, model in models.items():
         ref, cuts = model_ref(model), policy.bands[outcome]
-        when = timing(model.bundle, patients, probability_ranges(model.bundle, columns, n))
+        s = model.bundle.scored(columns, n, explain=False)
+        when = timing(model.bundle, patients, described_ranges(model.bundle, s.interval, n))
         made = [
             Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
-            for i, p in enumerate(map(float, model.bundle.predict_proba(columns)))
+            for i, p in enumerate(map(float, s.probability))
         ]
-        per_model.append(with_scenario_answers(model.bundle, columns, patients, made))
+        per_model.append(with_scenario_answers(model.bundle, columns, patients, made, s.scenarios))
     return [[predictions[i] for predictions in per_model] for i in range(n)]
 
 
@@ -193,15 +196,6 @@ def timing(
         }
         for p, r in zip(patients, ranges, strict=True)
     ]
-
-
-def probability_ranges(
-    bundle: ModelBundle, columns: dict[str, Any], n: int
-) -> list[ProbabilityRange | None]:
-    """The first ``n`` records' model-uncertainty ranges; None each when the model has none."""
-    interval = getattr(bundle, "predict_interval", None)
-    bounds = None if interval is None else interval({k: v[:n] for k, v in columns.items()})
-    return described_ranges(bundle, bounds, n)
 
 
 def described_ranges(
