@@ -102,7 +102,7 @@ WRAPPED: list[tuple[Any, str, str, bool]] = [
     (ModelBundle, "served_and_members", RANGE, False),
     (Ensemble, "member_probabilities", RANGE, True),
     (Ensemble, "interval", RANGE, False),
-    (ModelBundle, "scenario_probabilities", SCENARIOS, False),
+    (ModelBundle, "_scenario_probabilities_of", SCENARIOS, False),
     (assess_module, "dose_scenarios", WHAT_IF, False),
     (assess_module, "benefit_harm", WHAT_IF, False),
     (assess_module, "what_if_note", WHAT_IF, False),
