@@ -7,14 +7,17 @@ mitragynine content: the FHIR mapping does not read them), so both must assess t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from service_support import SAMPLE
+from service_support import SAMPLE, TestClient, export, make_settings, running
 
 from hepatorisk.cohorts.synthetic import load_cohort
+from hepatorisk.modeling.bundle import ModelBundle
 from hepatorisk.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -38,6 +41,18 @@ def cds_settings(base: Settings, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(**{**base.model_dump(), **values})  # validated, as at start-up
+
+
+@contextmanager
+def serving(root: Path, bundle: Callable[[str, str], ModelBundle]) -> Iterator[TestClient]:
+    """The service (CDS settings as above) on both models made by ``bundle(outcome, name)``,
+    exported under ``root``."""
+    dirs = {
+        "liver": export(bundle("liver_event_12w", "hepatorisk-liver"), root / "l", "1"),
+        "relapse": export(bundle("relapse_12w", "hepatorisk-relapse"), root / "r", "1"),
+    }
+    with running(cds_settings(make_settings(dirs, root))) as client:
+        yield client
 
 
 def example(name: str) -> dict[str, Any]:

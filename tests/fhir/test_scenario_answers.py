@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from fhir_support import FHIR_JSON, cds_settings, example
+from fhir_support import FHIR_JSON, example, serving
 from fhir_validation import check_answer
-from service_support import AUTH, build_bundle, export, make_settings, patient, running
+from service_support import AUTH, build_bundle, patient
 
 from hepatorisk.fhir.cds_hooks import SERVICE_ID
 from hepatorisk.modeling.bundle import ModelBundle
@@ -32,12 +32,7 @@ def _with_scenarios(outcome: str, name: str) -> ModelBundle:
 
 @pytest.fixture(scope="module")
 def scenario_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
-    root = tmp_path_factory.mktemp("scenarios")
-    dirs = {
-        "liver": export(_with_scenarios("liver_event_12w", "hepatorisk-liver"), root / "l", "1"),
-        "relapse": export(_with_scenarios("relapse_12w", "hepatorisk-relapse"), root / "r", "1"),
-    }
-    with running(cds_settings(make_settings(dirs, root))) as client:
+    with serving(tmp_path_factory.mktemp("scenarios"), _with_scenarios) as client:
         yield client
 
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fhir_support import FHIR_JSON, cds_settings, example
+from fhir_support import FHIR_JSON, example, serving
 from fhir_validation import check_answer
-from service_support import AUTH, build_bundle, export, make_settings, running
+from service_support import AUTH, build_bundle
 
 from hepatorisk.fhir.cds_hooks import SERVICE_ID
 from hepatorisk.modeling.bundle import ModelBundle
@@ -35,12 +35,7 @@ def _with_ensemble(outcome: str, name: str) -> ModelBundle:
 
 @pytest.fixture(scope="module")
 def ranged_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
-    root = tmp_path_factory.mktemp("ranged")
-    dirs = {
-        "liver": export(_with_ensemble("liver_event_12w", "hepatorisk-liver"), root / "l", "1"),
-        "relapse": export(_with_ensemble("relapse_12w", "hepatorisk-relapse"), root / "r", "1"),
-    }
-    with running(cds_settings(make_settings(dirs, root))) as client:
+    with serving(tmp_path_factory.mktemp("ranged"), _with_ensemble) as client:
         yield client
 
 

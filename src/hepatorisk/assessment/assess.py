@@ -78,7 +78,7 @@ def assess(
         when = timing(bundle, patients, described_ranges(bundle, s.interval, n))
         risks[outcome] = _risks(outcome, model, s.probability, drivers, policy, when)
         # issue 13 item 4: the risk under the cohort's other scenarios of kratom's effects
-        risks[outcome] = with_scenario_answers(bundle, mine, patients, risks[outcome], s.scenarios)
+        risks[outcome] = with_scenario_answers(bundle, patients, risks[outcome], s.scenarios)
     by_patient: dict[int, list[Scenario]] = {}
     for j, (i, label, changed) in enumerate(scenarios):
         by_patient.setdefault(i, []).append((j, label, changed))
@@ -165,7 +165,7 @@ def predict(
             Prediction(outcome, OUTCOME_TEXT[outcome], p, risk_band(p, cuts), ref, **when[i])
             for i, p in enumerate(map(float, s.probability))
         ]
-        per_model.append(with_scenario_answers(model.bundle, columns, patients, made, s.scenarios))
+        per_model.append(with_scenario_answers(model.bundle, patients, made, s.scenarios))
     return [[predictions[i] for predictions in per_model] for i in range(n)]
 
 

@@ -28,7 +28,6 @@ import numpy as np
 from hepatorisk.assessment.inputs import PatientInput
 from hepatorisk.assessment.results import Prediction, ScenarioAnswer, ScenarioRisk
 from hepatorisk.modeling.bundle import ModelBundle
-from hepatorisk.modeling.features import Records
 
 __all__ = ["ASSUMPTIONS", "DRIVES_POINTS", "scenario_answer", "with_scenario_answers"]
 
@@ -47,19 +46,16 @@ P = TypeVar("P", bound=Prediction)
 
 def with_scenario_answers(
     bundle: ModelBundle,
-    records: Records,
     patients: Sequence[PatientInput],
     risks: list[P],
-    probabilities: Mapping[str, np.ndarray] | None = None,
+    probabilities: Mapping[str, np.ndarray] | None,
 ) -> list[P]:
-    """``risks`` (one per patient, ``records`` their model records) with their scenario answer;
-    unchanged when the model carries no scenario models (the answer stays null: unknown).
-    ``probabilities``: the scenario models' risks when already computed (``Scored.scenarios``)."""
+    """``risks`` (one per patient) with their scenario answer, from the scenario models' risks
+    of the same patients (``Scored.scenarios``); unchanged when the model carries no scenario
+    models (the answer stays null: unknown)."""
     scenarios = getattr(bundle, "scenarios", None)
-    if scenarios is None or not scenarios.models:
+    if scenarios is None or not scenarios.models or probabilities is None:
         return risks
-    if probabilities is None:
-        probabilities = bundle.scenario_probabilities(records)
     return [
         replace(
             r,

@@ -249,15 +249,14 @@ class ModelBundle:
         if plan is not None and not plan.rows:
             reached = plan.reach(np.empty(0))
         elif plan is not None:
-            m = n if whole is None else len(whole.head(n).owner)
+            X_records, completion = _first_rows(X, whole, n)
+            m = len(X_records)
             p = self.model.predict_proba(X[m:])[:, 1]
             if whole is not None:
                 p = np.bincount(whole.owner[m:] - n, whole.weight[m:] * p, minlength=len(p))
                 p = p[: len(plan.rows)]
-                mine = whole.head(n)
-                completion = mine if mine.marginalised else None
             reached = plan.reach(p)
-            X = X[:m]
+            X = X_records
         records = {k: v[:n] for k, v in arrays.items()}
         explanation = None
         if completion is None:
@@ -278,12 +277,7 @@ class ModelBundle:
         interval = self._head_interval(records, head, X, completion)
         scenarios = None
         if self.scenarios is not None and self.scenarios.models:
-            patients = None if completion is None else completion.head(head)
-            if patients is None or not patients.marginalised:  # one row per patient
-                scenarios = self._scenario_probabilities_of(X[:head], None)
-            else:
-                rows = X[: len(patients.owner)]
-                scenarios = self._scenario_probabilities_of(rows, patients)
+            scenarios = self._scenario_probabilities_of(*_first_rows(X, completion, head))
         return Scored(probability, explanation, rest, interval, reached, scenarios)
 
     def _head_interval(
@@ -300,11 +294,8 @@ class ModelBundle:
             else {k: v[:head] for k, v in records.items()}
         )
         weeks = self.answering_weeks(first)
-        mine = None if completion is None else completion.head(head)
-        if mine is None or not mine.marginalised:  # nothing averaged: one row per patient
-            return self.ensemble.interval(*self._served_and_members_of(X[:head], None), weeks)
-        rows = X[: len(mine.owner)]
-        return self.ensemble.interval(*self._served_and_members_of(rows, mine), weeks)
+        served, members = self._served_and_members_of(*_first_rows(X, completion, head))
+        return self.ensemble.interval(served, members, weeks)
 
     def _explain_head_predict_rest(
         self, c: Completion, X: np.ndarray, head: int
@@ -570,17 +561,16 @@ class _ReachPlan:
         return out
 
 
-def _head(e: Explanation, n: int) -> Explanation:
-    """The explanation of the first ``n`` rows."""
-    return Explanation(
-        e.base_value[:n],
-        e.values[:n],
-        e.group_values[:n],
-        e.log_odds[:n],
-        e.probability[:n],
-        e.input_names,
-        e.group_names,
-    )
+def _first_rows(
+    X: np.ndarray, completion: Completion | None, n: int
+) -> tuple[np.ndarray, Completion | None]:
+    """The first ``n`` records' rows of ``X`` and their completion: a prefix, as a record's
+    completions follow the previous record's; None when nothing is averaged for them (one row
+    each)."""
+    first = None if completion is None else completion.head(n)
+    if first is None or not first.marginalised:
+        return X[:n], None
+    return X[: len(first.owner)], first
 
 
 def _limit_for(name: str, arrays: dict[str, np.ndarray]) -> str | None:
