@@ -14,7 +14,8 @@ memory is that step's own; peak = the process's maximum resident set size):
 The model is the liver model with the synthetic pipeline's LightGBM settings, trained on the
 committed sample (``_models``). Run: ``make bench-scale``; results:
 ``bench/results/scale.json``. On a shared 2-core machine the scaling and scoring sizes are
-reduced (default 80,000 each, four parts); ``--score-rows 10000000`` runs the full size;
+reduced (default 80,000 each, four parts); ``--score-rows 10000000`` runs the full size
+(``--cluster-rows`` scores fewer rows on the clusters, the first parts of the same input);
 ``--only STEP`` runs one step and merges its figures into the results.
 """
 
@@ -131,6 +132,12 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=2_000_000)
     parser.add_argument("--scaling-patients", type=int, default=80_000)
     parser.add_argument("--score-rows", type=int, default=80_000)
+    parser.add_argument(
+        "--cluster-rows",
+        type=int,
+        default=None,
+        help="rows the LocalClusters score (default: --score-rows)",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "work" / "bench-scale")
     parser.add_argument(
         "--only",
@@ -167,7 +174,8 @@ def main() -> None:
             "speedup_2_vs_1_workers": round(scaling[1]["seconds"] / scaling[2]["seconds"], 2),
         }
     if "score" in steps:
-        results["score"] = _score(args.cohort or work / "cohort", args.score_rows, work)
+        cohort = args.cohort or work / "cohort"
+        results["score"] = _score(cohort, args.score_rows, args.cluster_rows, work)
     RESULTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
@@ -202,15 +210,19 @@ def _models(tmp: Path) -> dict[str, Path]:
     return dirs
 
 
-def _score(cohort: Path, rows_wanted: int, work: Path) -> dict[str, object]:
+def _score(
+    cohort: Path, rows_wanted: int, cluster_rows: int | None, work: Path
+) -> dict[str, object]:
     model = _models(work / "models")["liver"]
     rows = _score_input(cohort, rows_wanted, work / "score-input")
     print(f"scoring {rows:,} rows with explanations", flush=True)
     single = _score_one_process(model, work / "score-input", work / "scores.parquet")
     print(single, flush=True)
-    cluster = {
-        w: _score_cluster(model, work / "score-input", work / f"scores-{w}", w) for w in (1, 2)
-    }
+    source = work / "score-input"
+    if cluster_rows is not None and cluster_rows < rows:
+        source = work / "cluster-input"
+        _score_input(cohort, cluster_rows, source)
+    cluster = {w: _score_cluster(model, source, work / f"scores-{w}", w) for w in (1, 2)}
     print(cluster, flush=True)
     return {
         "explain": True,
