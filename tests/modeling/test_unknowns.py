@@ -160,3 +160,21 @@ def test_many_unknown_fields_are_averaged_accurately_within_the_cap(
     served = bundle.predict_proba(rows)
     reference = bundle.predict_proba(rows, cap=8192)
     assert np.abs(served - reference).max() * 100 <= 0.25
+
+
+def test_averages_by_contiguous_blocks_equal_the_scattered_sum() -> None:
+    """``Completion.average`` sums each patient's contiguous rows as one block; the same rows in
+    another order (the scattered sum) give the same averages."""
+    from hepatorisk.modeling.unknowns import Completion
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 9, size=40)
+    owner = np.repeat(np.arange(40), counts)
+    weight = 1.0 / counts[owner]
+    values = rng.normal(size=(len(owner), 5))
+    blocks = Completion({}, owner, weight, {}, 40).average(values)
+    shuffle = rng.permutation(len(owner))
+    scattered = Completion({}, owner[shuffle], weight[shuffle], {}, 40).average(values[shuffle])
+    expected = np.array([values[owner == i].mean(axis=0) for i in range(40)])
+    np.testing.assert_allclose(blocks, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scattered, expected, rtol=0, atol=1e-12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,25 @@ def test_split_keeps_test_rows_apart_and_stratified() -> None:
     again = steps.split(dataset, spec)  # same spec, same seed: the same patients
     for mine, theirs in zip(parts.__dict__.values(), again.__dict__.values(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_split_of_landmark_rows_keeps_each_patient_in_one_part() -> None:
+    """Landmark datasets hold several rows per patient (string identifiers): every row of a
+    patient lands in the part its patient was drawn into, and every row in exactly one part."""
+    base = _dataset(n=300)
+    frame = pd.concat([base.frame.assign(week=w) for w in (0, 4, 8)], ignore_index=True)
+    frame["patient_id"] = "P" + frame["patient_id"].astype(str)
+    y = frame["event"].to_numpy()
+    dataset = replace(base, frame=frame, y=y, landmark=frame["week"].to_numpy())
+    parts = steps.split(dataset, _spec())
+    rows = np.concatenate([parts.train, parts.calibration, parts.test])
+    assert sorted(rows.tolist()) == list(range(len(frame)))
+    ids = frame["patient_id"].to_numpy()
+    owners = [set(ids[part]) for part in (parts.train, parts.calibration, parts.test)]
+    assert all(not (a & b) for i, a in enumerate(owners) for b in owners[i + 1 :])
+    assert sum(len(o) for o in owners) == 300
+    for part, patients in zip((parts.train, parts.calibration, parts.test), owners, strict=True):
+        assert len(part) == 3 * len(patients)  # all three landmark rows of each patient
 
 
 def test_train_leaves_the_booster_uncalibrated() -> None:

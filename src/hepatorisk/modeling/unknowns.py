@@ -183,8 +183,14 @@ class Completion:
         """Each patient's weighted average of per-completion ``values`` (1-D or 2-D)."""
         if values.ndim == 1:
             return np.bincount(self.owner, self.weight * values, minlength=self.n)
+        weighted = self.weight[:, None] * values
+        counts = np.bincount(self.owner, minlength=self.n)
+        if self.n and counts.all() and (np.diff(self.owner) >= 0).all():
+            # each patient's rows are contiguous (``complete``): one sum per block, about
+            # twice as fast as the scattered add (explanations of a batch: 264,000 x 51)
+            return np.add.reduceat(weighted, np.cumsum(counts) - counts, axis=0)
         out = np.zeros((self.n, values.shape[1]))
-        np.add.at(out, self.owner, self.weight[:, None] * values)
+        np.add.at(out, self.owner, weighted)
         return out
 
 

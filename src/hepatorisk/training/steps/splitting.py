@@ -58,6 +58,7 @@ def _split_by_patient(dataset: Dataset, spec: PipelineSpec) -> Split:
     )
 
     def rows(part: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(np.isin(ids, patients[part]))
+        # a hash lookup: numpy's isin on strings compares every pair (20 s at 20,000 patients)
+        return np.flatnonzero(pd.Index(patients[part]).get_indexer(ids) >= 0)
 
     return Split(rows(fit), rows(calibration), rows(test))
