@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepatorisk.cohorts.history import HISTORY_COLUMNS, at_entry, history_features
+from hepatorisk.cohorts.history import (
+    CATEGORICAL_HISTORY,
+    HISTORY_COLUMNS,
+    LABS,
+    at_entry,
+    grids_from_rows,
+    history_features,
+    landmark_features,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "sample"
 
@@ -94,3 +102,40 @@ def test_hand_made_history_at_week_4() -> None:
     at2 = history_features(_patient(), visits, (2,)).iloc[0]
     assert at2["uds_last"] == "positive" and at2["uds_before_last"] == "negative"
     assert at2["kratom_dose_changes"] == 0 and at2["weeks_at_current_dose"] == 2
+
+
+def test_visits_held_as_rows_give_the_tables_history_at_every_landmark() -> None:
+    """The service builds the weekly grids from a course's rows (``grids_from_rows``), training
+    from the visits table (``history_grids``): the same features at every landmark, including
+    values planted in weeks not attended (never read), repeated weeks (the last row counts),
+    rows beyond the landmark and text where a number belongs (unknown)."""
+    patients = pd.read_parquet(SAMPLE / "patients.parquet").head(300)
+    visits = pd.read_parquet(SAMPLE / "visits.parquet")
+    visits = visits[visits["patient_id"].isin(patients["patient_id"])].copy()
+    rng = np.random.default_rng(5)
+    absent = ~visits["attended"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    visits.loc[absent, "alt_u_l"] = 999.0  # a value of a week not attended
+    repeat = visits.sample(40, random_state=1).assign(attended=True, uds_opioid="positive")
+    repeat["kratom_dose_g"] = rng.uniform(0, 20, len(repeat))
+    visits = pd.concat([visits, repeat], ignore_index=True)  # later rows of the same weeks
+    weeks = (0, 2, 4, 8, 12)
+    table = history_features(patients, visits, weeks)
+    rows: dict[str, list[dict[str, object]]] = {str(p): [] for p in patients["patient_id"]}
+    for record in visits.to_dict("records"):
+        rows[str(record["patient_id"])].append(record)
+    baseline = {
+        c: patients[c].to_numpy(dtype=float)
+        for c in (*LABS.values(), "kratom_dose_g_day", "cows_entry", "craving_entry")
+    }
+    grids = grids_from_rows(list(rows.values()), baseline, max(weeks))
+    for week in weeks:
+        got = landmark_features(grids, week)
+        expected = table[table["landmark_week"] == week]
+        for column in HISTORY_COLUMNS:
+            want = expected[column].to_numpy(
+                dtype=object if column in CATEGORICAL_HISTORY else float
+            )
+            if column in CATEGORICAL_HISTORY:
+                assert (got[column] == want).all(), (week, column)
+            else:
+                np.testing.assert_array_equal(got[column], want, err_msg=f"{week} {column}")

@@ -2,10 +2,11 @@
 
 An optional ``course`` section of ``AssessRequest`` places the assessment at week N of treatment
 (whole weeks from ``treatment_start`` to ``as_of``) and carries what happened since entry. It
-is turned into a small visits table in the synthetic cohort's format (``CourseHistory``) and read
-by ``cohorts.history.history_features``, the one implementation of every history input, so a
-request and the training table compute the same numbers (``history_columns``, vectorised over a
-batch). A request without ``course`` is a week-0 assessment, as before.
+is turned into visits rows in the synthetic cohort's format (``CourseHistory``), then into the
+weekly grids the training table is built from, and read by ``cohorts.history.landmark_features``,
+the one implementation of every history input, so a request and the training table compute the
+same numbers (``history_columns``, vectorised over a batch; no pandas on a request's path).
+A request without ``course`` is a week-0 assessment, as before.
 
 Which panel is which:
 
@@ -27,14 +28,12 @@ screen), as in the cohort.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -43,7 +42,12 @@ from hepatorisk.assessment.fields import StrictModel as _Strict
 from hepatorisk.assessment.fields import ranged as _ranged
 from hepatorisk.assessment.lab_results import Bilirubin, EnzymeUnit
 from hepatorisk.clinical.monitoring import KratomExposure
-from hepatorisk.cohorts.history import HISTORY_COLUMNS, LABS, history_features
+from hepatorisk.cohorts.history import (
+    HISTORY_COLUMNS,
+    LABS,
+    grids_from_rows,
+    landmark_features,
+)
 
 __all__ = [
     "BASELINE_WINDOW_DAYS",
@@ -342,34 +346,18 @@ _VISIT_NUMBERS = ("kratom_dose_g", "cows", "craving", *LABS.values())
 def history_columns(
     histories: Sequence[CourseHistory], baseline: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """``HISTORY_COLUMNS`` of patients with a course, by ``history_features`` (one call per
-    distinct week of assessment, vectorised over the patients at that week).
+    """``HISTORY_COLUMNS`` of patients with a course, by the training table's rules
+    (``cohorts.history``: the course rows become the same weekly grids, and the features are
+    the one implementation, per distinct week of assessment over the patients at that week).
 
     ``baseline``: the history's baseline columns of the same patients (record columns
     ``LABS.values()``, ``kratom_dose_g_day``, ``cows_entry``, ``craving_entry``; NaN unknown)."""
     n = len(histories)
-    ids = np.array([str(i) for i in range(n)], dtype=object)
-    cols: dict[str, list[Any]] = defaultdict(list)
-    for i, h in enumerate(histories):
-        for row in h.rows:
-            cols["patient_id"].append(ids[i])
-            for key in ("week", "attended", "uds_opioid", *_VISIT_NUMBERS):
-                cols[key].append(row.get(key))
-    visits = pd.DataFrame(
-        {
-            "patient_id": pd.Series(cols["patient_id"], dtype=object),
-            "week": np.array(cols["week"], dtype=int),
-            "attended": np.array(cols["attended"], dtype=bool),
-            "uds_opioid": pd.Series(cols["uds_opioid"], dtype=object),
-            **{c: np.array(cols[c], dtype=float) for c in _VISIT_NUMBERS},
-        }
-    )
-    patients = pd.DataFrame({"patient_id": ids, **baseline})
-    weeks = np.array([h.week for h in histories])
-    distinct = np.unique(weeks)
-    # one call for every week present: the weekly grids are built once (the costly part), and
-    # each landmark's features are numpy over the patients; row k*n + i is patient i at week k
-    frame = history_features(patients, visits, [int(w) for w in distinct])
-    rows = np.searchsorted(distinct, weeks) * n + np.arange(n)
-    out = {c: frame[c].to_numpy(dtype=object)[rows] for c in HISTORY_COLUMNS}
+    weeks = np.array([h.week for h in histories], dtype=int)
+    grids = grids_from_rows([h.rows for h in histories], baseline, int(weeks.max(initial=0)))
+    out = {c: np.empty(n, dtype=object) for c in HISTORY_COLUMNS}
+    for week in np.unique(weeks):
+        at = np.flatnonzero(weeks == week)
+        for c, values in landmark_features(grids.rows(at), int(week)).items():
+            out[c][at] = values
     return out

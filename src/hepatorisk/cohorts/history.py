@@ -17,6 +17,7 @@ baseline values are completed, so they follow the completion (``modeling.unknown
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,12 @@ __all__ = [
     "HISTORY_LABELS",
     "LABS",
     "SCREEN_LEVELS",
+    "HistoryGrids",
     "at_entry",
+    "grids_from_rows",
     "history_features",
+    "history_grids",
+    "landmark_features",
 ]
 
 #: labs followed over time: record column of the value (the baseline is the patients column)
@@ -111,6 +116,31 @@ def at_entry(n: int) -> dict[str, np.ndarray]:
     }
 
 
+@dataclass(frozen=True)
+class HistoryGrids:
+    """What the history inputs read, as weekly grids (patients x weeks 0..last): week 0 is
+    the entry record. Built from the cohort's tables (``history_grids``) or from courses held
+    as rows (``grids_from_rows``, the service: no pandas on a request's path); the features
+    are the same numpy either way (``landmark_features``)."""
+
+    attended: np.ndarray  # bool; week 0 True (the entry visit); a week without a row False
+    status: np.ndarray  # int screen codes: 0 none (week 0), 1 negative, 2 positive, 3 missing
+    labs: dict[str, np.ndarray]  # lab -> values of attended weeks (NaN: not drawn); week 0 baseline
+    dose: np.ndarray  # reported kratom dose of attended weeks; week 0 the entry dose
+    cows: np.ndarray
+    craving: np.ndarray
+    entry: dict[str, np.ndarray]  # dose, cows, craving at entry
+
+    def rows(self, index: np.ndarray) -> HistoryGrids:
+        """The grids of some patients only."""
+        return HistoryGrids(
+            self.attended[index], self.status[index],
+            {k: v[index] for k, v in self.labs.items()},
+            self.dose[index], self.cows[index], self.craving[index],
+            {k: v[index] for k, v in self.entry.items()},
+        )  # fmt: skip
+
+
 def history_features(
     patients: pd.DataFrame, visits: pd.DataFrame, landmarks: Sequence[int]
 ) -> pd.DataFrame:
@@ -119,54 +149,11 @@ def history_features(
     not read: the baseline record is the entry visit). A week without a visits row counts as not
     attended. Categorical columns are pandas strings, the others floats."""
     weeks_l = validate_landmarks(landmarks, 1)
-    need = ["patient_id", "week", "attended", "uds_opioid", "kratom_dose_g", "cows", "craving"]
-    absent = [c for c in [*need, *LABS.values()] if c not in visits.columns]
-    if absent:
-        raise ValueError(f"visits table lacks column(s) {absent}")
-    base_need = ["patient_id", *LABS.values(), "kratom_dose_g_day", "cows_entry", "craving_entry"]
-    absent = [c for c in base_need if c not in patients.columns]
-    if absent:
-        raise ValueError(f"patients table lacks column(s) {absent}")
     ids = pd.Index(patients["patient_id"].astype(str), name="patient_id")
-    last = max(weeks_l)
-    v = visits.copy()
-    v["patient_id"] = v["patient_id"].astype(str)
-    v = v[(v["week"] >= 1) & (v["week"] <= last)]
-    v["attended"] = v["attended"].astype("boolean").fillna(False).astype(bool)
-    seen = v[v["attended"]]
-    attended = week_grid(v.assign(a=v["attended"].astype(float)), ids, last, "a", 0.0) > 0
-    attended[:, 0] = True
-    status = _screen_codes(v, ids, last)  # 0 none/1 negative/2 positive/3 missing
-    entry = {
-        "dose": _col(patients, "kratom_dose_g_day"),
-        "cows": _col(patients, "cows_entry"),
-        "craving": _col(patients, "craving_entry"),
-    }
-    grids: dict[str, np.ndarray] = {}
-    for lab, column in LABS.items():
-        g = week_grid(seen, ids, last, column)
-        g[:, 0] = _col(patients, column)
-        grids[lab] = g
-    for name, column in (("dose", "kratom_dose_g"), ("cows", "cows"), ("craving", "craving")):
-        g = week_grid(seen, ids, last, column)
-        g[:, 0] = entry[name]
-        grids[name] = g
-
+    grids = history_grids(patients, visits, max(weeks_l))
     rows = []
     for lw in weeks_l:
-        out: dict[str, object] = {"patient_id": ids.to_numpy(), "landmark_week": float(lw)}
-        for lab in LABS:
-            out |= _lab_features(lab, grids[lab][:, : lw + 1], lw)
-        panel = grids["alt"][:, : lw + 1]
-        out["liver_panel_age_weeks"] = lw - _last_index(np.isfinite(panel), default=0)
-        out |= _dose_features(grids["dose"][:, : lw + 1], attended[:, : lw + 1], lw)
-        out |= _screen_features(status[:, : lw + 1], lw)
-        out["attendance_share"] = attended[:, : lw + 1].mean(axis=1)
-        for name in ("cows", "craving"):
-            g = grids[name][:, : lw + 1]
-            at = _last_index(np.isfinite(g[:, 1:]), default=-1) + 1  # 0: entry only
-            latest = g[np.arange(len(ids)), at]
-            out[f"{name}_change"] = np.where(at == 0, 0.0, latest - entry[name])
+        out = {"patient_id": ids.to_numpy(), **landmark_features(grids, lw)}
         rows.append(pd.DataFrame(out))
     frame = pd.concat(rows, ignore_index=True)
     frame["patient_id"] = frame["patient_id"].astype("string")
@@ -176,6 +163,127 @@ def history_features(
         if c not in CATEGORICAL_HISTORY:
             frame[c] = frame[c].astype("float64")
     return frame.loc[:, ["patient_id", *HISTORY_COLUMNS]]
+
+
+def history_grids(patients: pd.DataFrame, visits: pd.DataFrame, last: int) -> HistoryGrids:
+    """The grids of weeks 0..``last`` from the cohort's patients and visits tables."""
+    need = ["patient_id", "week", "attended", "uds_opioid", "kratom_dose_g", "cows", "craving"]
+    absent = [c for c in [*need, *LABS.values()] if c not in visits.columns]
+    if absent:
+        raise ValueError(f"visits table lacks column(s) {absent}")
+    base_need = ["patient_id", *LABS.values(), "kratom_dose_g_day", "cows_entry", "craving_entry"]
+    absent = [c for c in base_need if c not in patients.columns]
+    if absent:
+        raise ValueError(f"patients table lacks column(s) {absent}")
+    ids = pd.Index(patients["patient_id"].astype(str), name="patient_id")
+    v = visits.copy()
+    v["patient_id"] = v["patient_id"].astype(str)
+    v = v[(v["week"] >= 1) & (v["week"] <= last)]
+    v["attended"] = v["attended"].astype("boolean").fillna(False).astype(bool)
+    seen = v[v["attended"]]
+    attended = week_grid(v.assign(a=v["attended"].astype(float)), ids, last, "a", 0.0) > 0
+    attended[:, 0] = True
+    entry = {
+        "dose": _col(patients, "kratom_dose_g_day"),
+        "cows": _col(patients, "cows_entry"),
+        "craving": _col(patients, "craving_entry"),
+    }
+
+    def grid(column: str, week0: np.ndarray) -> np.ndarray:
+        g = week_grid(seen, ids, last, column)
+        g[:, 0] = week0
+        return g
+
+    return HistoryGrids(
+        attended=attended,
+        status=_screen_codes(v, ids, last),
+        labs={lab: grid(column, _col(patients, column)) for lab, column in LABS.items()},
+        dose=grid("kratom_dose_g", entry["dose"]),
+        cows=grid("cows", entry["cows"]),
+        craving=grid("craving", entry["craving"]),
+        entry=entry,
+    )
+
+
+def grids_from_rows(
+    courses: Sequence[Sequence[Mapping[str, object]]],
+    baseline: Mapping[str, np.ndarray],
+    last: int,
+) -> HistoryGrids:
+    """The grids of weeks 0..``last`` of patients whose visits are rows (``week``,
+    ``attended``, ``uds_opioid``, ``kratom_dose_g``, ``cows``, ``craving`` and the ``LABS``
+    columns; a missing key or None is unknown), by the rules of ``history_grids``: a repeated
+    week keeps its last row, values are read from attended weeks, and a screen counts as
+    negative only when attended and 'negative'. ``baseline``: the entry record's columns
+    (``LABS`` values, ``kratom_dose_g_day``, ``cows_entry``, ``craving_entry``; NaN unknown)."""
+    n, width = len(courses), last + 1
+
+    def empty() -> np.ndarray:
+        return np.full((n, width), np.nan)
+
+    attended = np.zeros((n, width), dtype=bool)
+    status = np.full((n, width), 3, dtype=int)
+    labs = {lab: empty() for lab in LABS}
+    dose, cows, craving = empty(), empty(), empty()
+    for i, rows in enumerate(courses):
+        for row in rows:
+            week = row.get("week")
+            if not isinstance(week, int | np.integer) or not 1 <= week <= last:
+                continue
+            seen = bool(row.get("attended"))
+            attended[i, week] = seen
+            screen = row.get("uds_opioid")
+            status[i, week] = (
+                1 if seen and screen == "negative" else 2 if seen and screen == "positive" else 3
+            )
+            if not seen:
+                continue
+            for lab, column in LABS.items():
+                labs[lab][i, week] = _number(row.get(column))
+            dose[i, week] = _number(row.get("kratom_dose_g"))
+            cows[i, week] = _number(row.get("cows"))
+            craving[i, week] = _number(row.get("craving"))
+    attended[:, 0] = True
+    status[:, 0] = 0
+    entry = {
+        "dose": np.asarray(baseline["kratom_dose_g_day"], dtype=float),
+        "cows": np.asarray(baseline["cows_entry"], dtype=float),
+        "craving": np.asarray(baseline["craving_entry"], dtype=float),
+    }
+    for lab, column in LABS.items():
+        labs[lab][:, 0] = np.asarray(baseline[column], dtype=float)
+    dose[:, 0], cows[:, 0], craving[:, 0] = entry["dose"], entry["cows"], entry["craving"]
+    return HistoryGrids(attended, status, labs, dose, cows, craving, entry)
+
+
+def landmark_features(grids: HistoryGrids, lw: int) -> dict[str, np.ndarray]:
+    """``HISTORY_COLUMNS`` of every patient of ``grids`` at landmark week ``lw`` (numbers as
+    floats, the screen levels as str objects)."""
+    n = grids.attended.shape[0]
+    out: dict[str, np.ndarray] = {"landmark_week": np.full(n, float(lw))}
+    for lab in LABS:
+        out |= _lab_features(lab, grids.labs[lab][:, : lw + 1], lw)
+    panel = grids.labs["alt"][:, : lw + 1]
+    out["liver_panel_age_weeks"] = (lw - _last_index(np.isfinite(panel), default=0)).astype(float)
+    out |= _dose_features(grids.dose[:, : lw + 1], grids.attended[:, : lw + 1], lw)
+    out |= _screen_features(grids.status[:, : lw + 1], lw)
+    out["attendance_share"] = grids.attended[:, : lw + 1].mean(axis=1)
+    for name, g in (("cows", grids.cows), ("craving", grids.craving)):
+        g = g[:, : lw + 1]
+        at = _last_index(np.isfinite(g[:, 1:]), default=-1) + 1  # 0: entry only
+        latest = g[np.arange(n), at]
+        out[f"{name}_change"] = np.where(at == 0, 0.0, latest - grids.entry[name])
+    return {c: out[c] for c in HISTORY_COLUMNS}
+
+
+def _number(value: object) -> float:
+    """A row's value as a float (None, text or NaN: unknown)."""
+    if value is None or isinstance(value, str | bool):
+        return np.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
 
 
 def _col(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -277,7 +385,7 @@ def _screen_codes(v: pd.DataFrame, ids: pd.Index, last: int) -> np.ndarray:
     return grid.astype(int)
 
 
-def _screen_features(status: np.ndarray, lw: int) -> Mapping[str, object]:
+def _screen_features(status: np.ndarray, lw: int) -> Mapping[str, np.ndarray]:
     n = status.shape[0]
     levels = np.array(SCREEN_LEVELS, dtype=object)
     weeks = status[:, 1:]
