@@ -35,7 +35,7 @@ def _ensemble(bundle: ModelBundle) -> ModelBundle:
         member.calibration_ = (a + 0.15 * (k - 1.5), b * (1 + 0.1 * (k - 1.5)))
         members.append(member)
     scenarios = {
-        name: bundle.model.with_calibration((a + shift, b), (0.0, 0.0), bundle.model.booster_)
+        name: bundle.model.with_calibration((a + shift, b), (), bundle.model.booster_)
         for name, shift in (("low", -0.3), ("high", 0.3))
         for a, b in [bundle.model.calibration_]
     }

@@ -17,7 +17,7 @@ from hepatorisk.modeling.estimators import CalibratedBooster
 from hepatorisk.modeling.features import FeatureBuilder
 from hepatorisk.training import steps
 from hepatorisk.training.spec import load_pipeline
-from hepatorisk.training.steps.fitting import derived_features
+from hepatorisk.training.steps.fitting import booster_params, derived_features
 from hepatorisk.training.steps.scenario_models import fit_scenario_models, scenario_folder
 
 
@@ -56,9 +56,9 @@ def fitted(
     )
     builder.fit(dataset.frame.iloc[parts.train])
     X = builder.transform(dataset.frame)
-    params = {k: int(v) if float(v).is_integer() else v for k, v in spec.model.lightgbm.items()}
-    params["calibrate_by_landmark"] = spec.model.calibration == "by_landmark"
-    booster = CalibratedBooster(**params).fit(X.iloc[parts.train], dataset.y[parts.train])
+    booster = CalibratedBooster(**booster_params(spec)).fit(
+        X.iloc[parts.train], dataset.y[parts.train]
+    )
     scenarios = fit_scenario_models(dataset, parts, spec, builder, booster)
     assert scenarios is not None and scenarios.names == ["low", "high"]
     assert scenario_folder(dataset.source, "high").is_dir()  # generated beside the cohort

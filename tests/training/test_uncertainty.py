@@ -14,6 +14,12 @@ from scipy.special import expit, logit
 from hepatorisk.cohorts.manifest import CohortManifest
 from hepatorisk.modeling import metrics
 from hepatorisk.modeling.bundle import ModelBundle
+from hepatorisk.modeling.estimators import (
+    fit_logistic_calibration,
+    fit_per_landmark_calibration,
+    knot_affine,
+    knots_from_saved,
+)
 from hepatorisk.training import steps
 from hepatorisk.training.spec import PipelineSpec
 
@@ -83,12 +89,52 @@ def test_calibration_by_landmark_follows_a_slope_that_drifts_with_the_week() -> 
     dataset = _dataset()
     pooled, parts = _fit(_spec(), dataset)
     by_week, _ = _fit(_spec(calibration="by_landmark"), dataset)
-    _c, d = by_week.bundle.model.landmark_calibration_
-    assert pooled.bundle.model.landmark_calibration_ == (0.0, 0.0)
-    assert d > 0  # the slope grows with the week, as the truth's ALT effect does
+    (w0, _, b0), (w1, _, b1) = by_week.bundle.model.landmark_calibration_
+    assert pooled.bundle.model.landmark_calibration_ == ()
+    assert (w0, w1) == (0.0, 1.0) and b1 > b0  # the slope grows with the week, as the truth's
     pooled_error = max(abs(s - 1) for s in _slopes(dataset, parts, pooled.bundle))
     by_week_error = max(abs(s - 1) for s in _slopes(dataset, parts, by_week.bundle))
     assert by_week_error < pooled_error
+
+
+def test_calibration_per_landmark_fits_each_week_on_its_own_rows(tmp_path: Path) -> None:
+    """One knot per landmark week, each the logistic fit of that week's calibration rows
+    alone; saved and read back as knots; a week with too few events takes the pooled fit."""
+    dataset = _dataset()
+    trained, parts = _fit(_spec(calibration="per_landmark"), dataset)
+    model = trained.bundle.model
+    knots = model.landmark_calibration_
+    assert [k[0] for k in knots] == [float(w) for w in WEEKS]
+    X = trained.bundle.features.transform(dataset.frame.iloc[parts.calibration])
+    margin = model.booster_.predict(X, raw_score=True)
+    week, y = dataset.landmark[parts.calibration], dataset.y[parts.calibration]
+    for w, a, b in knots:
+        assert (a, b) == pytest.approx(fit_logistic_calibration(margin[week == w], y[week == w]))
+    loaded = ModelBundle.load(trained.bundle.save(tmp_path / "b"))
+    assert loaded.model.landmark_calibration_ == knots
+    test = dataset.frame.iloc[parts.test]
+    np.testing.assert_array_equal(loaded.predict_proba(test), trained.bundle.predict_proba(test))
+    few = y.copy()
+    few[week == 8] = 0
+    few[np.flatnonzero(week == 8)[:5]] = 1  # 5 events: too few for a fit of its own
+    pooled, per_week = fit_per_landmark_calibration(margin, week, few)
+    assert per_week[-1] == (8.0, *pooled)
+    assert per_week[0][1:] == pytest.approx(
+        fit_logistic_calibration(margin[week == 0], few[week == 0])
+    )
+
+
+def test_a_bundle_saved_with_the_earlier_linear_terms_reads_the_same() -> None:
+    """Bundles saved before the knots held ``(c, d)`` of ``a + c L, b + d L``."""
+    knots = knots_from_saved([0.2, -0.05], (-1.0, 0.9))
+    a, b = knot_affine(knots, np.array([0.0, 4.0, 12.0]))
+    np.testing.assert_allclose(a, [-1.0, -0.2, 1.4], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b, [0.9, 0.7, 0.3], rtol=0, atol=1e-12)
+    assert knots_from_saved([0.0, 0.0], (-1.0, 0.9)) == ()
+    assert knots_from_saved([[0, 1, 2], [4, 3, 4]], (0.0, 1.0)) == (
+        (0.0, 1.0, 2.0),
+        (4.0, 3.0, 4.0),
+    )
 
 
 def test_calibration_by_landmark_keeps_each_explanation_exact(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from hepatorisk.exceptions import DataSourceError
-from hepatorisk.modeling.estimators import CalibratedBooster
+from hepatorisk.modeling.estimators import CalibratedBooster, knots_from_saved
 from hepatorisk.modeling.features import LANDMARK, FeatureBuilder, Records
 from hepatorisk.modeling.scenarios import ScenarioModels
 from hepatorisk.modeling.uncertainty import Ensemble
@@ -441,7 +441,7 @@ class ModelBundle:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.booster_.save_model(str(directory / "booster.txt"))
         intercept, slope = self.model.calibration_
-        landmark_c, landmark_d = self.model.__dict__.get("landmark_calibration_", (0.0, 0.0))
+        knots = self.model.__dict__.get("landmark_calibration_", ())
         document = {
             "format": BUNDLE_FORMAT,
             "features": self.features.to_dict(),
@@ -449,9 +449,10 @@ class ModelBundle:
             "calibration": {
                 "intercept": intercept,
                 "slope": slope,
-                # per week of landmark: intercept + c * L, slope + d * L (0, 0 when pooled)
-                "landmark_intercept": landmark_c,
-                "landmark_slope": landmark_d,
+                # by landmark: [week, intercept, slope] knots, linear between them (none:
+                # pooled); earlier bundles held landmark_intercept/landmark_slope (c, d) of
+                # intercept + c * L, slope + d * L, still read
+                "landmark_knots": [list(k) for k in knots],
             },
             "metadata": self.metadata,
             "labels": self.labels,
@@ -492,9 +493,10 @@ class ModelBundle:
         model.classes_ = np.array([0, 1])
         calibration = document["calibration"]
         model.calibration_ = (calibration["intercept"], calibration["slope"])
-        model.landmark_calibration_ = (
-            calibration.get("landmark_intercept", 0.0),
-            calibration.get("landmark_slope", 0.0),
+        model.landmark_calibration_ = knots_from_saved(
+            calibration.get("landmark_knots")
+            or [calibration.get("landmark_intercept", 0.0), calibration.get("landmark_slope", 0.0)],
+            model.calibration_,
         )
         features = FeatureBuilder.from_dict(document["features"])
         model.feature_names_in_ = np.asarray(features.feature_names_out_, dtype=object)

@@ -17,7 +17,7 @@ from typing import Any
 
 import lightgbm as lgb
 
-from hepatorisk.modeling.estimators import CalibratedBooster
+from hepatorisk.modeling.estimators import CalibratedBooster, calibration_from_saved
 
 __all__ = ["ScenarioModels"]
 
@@ -50,7 +50,9 @@ class ScenarioModels:
             "models": {
                 name: {
                     "calibration": list(m.calibration_),
-                    "landmark_calibration": list(m.__dict__.get("landmark_calibration_", (0, 0))),
+                    "landmark_calibration": [
+                        list(k) for k in m.__dict__.get("landmark_calibration_", ())
+                    ],
                 }
                 for name, m in self.models.items()
             },
@@ -68,8 +70,9 @@ class ScenarioModels:
         saved = data["models"]
         models = {
             name: template.with_calibration(
-                tuple(saved[name]["calibration"]),
-                tuple(saved[name]["landmark_calibration"]),
+                *calibration_from_saved(
+                    saved[name]["calibration"], saved[name]["landmark_calibration"]
+                ),
                 booster,
             )
             for name, booster in zip(saved, boosters, strict=True)

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import norm
 
-from hepatorisk.modeling.estimators import CalibratedBooster
+from hepatorisk.modeling.estimators import CalibratedBooster, calibration_from_saved
 
 __all__ = ["MIN_ROWS_PER_WEEK", "Ensemble", "fit_widening", "fit_widenings"]
 
@@ -101,7 +101,9 @@ class Ensemble:
             "members": [
                 {
                     "calibration": list(m.calibration_),
-                    "landmark_calibration": list(m.__dict__.get("landmark_calibration_", (0, 0))),
+                    "landmark_calibration": [
+                        list(k) for k in m.__dict__.get("landmark_calibration_", ())
+                    ],
                 }
                 for m in self.members
             ],
@@ -114,7 +116,8 @@ class Ensemble:
         """Members rebuilt around their saved boosters, with the served model's parameters."""
         members = [
             template.with_calibration(
-                tuple(saved["calibration"]), tuple(saved["landmark_calibration"]), booster
+                *calibration_from_saved(saved["calibration"], saved["landmark_calibration"]),
+                booster,
             )
             for booster, saved in zip(boosters, data["members"], strict=True)
         ]

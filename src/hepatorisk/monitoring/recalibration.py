@@ -209,8 +209,9 @@ def _composed(model: CalibratedBooster, c: float, d: float) -> CalibratedBooster
     """``model`` with ``c + d * log-odds`` composed into its calibration (and into its
     per-landmark terms), the trees shared: still affine, so SHAP stays exact."""
     a, b = model.calibration_
-    lc, ld = model.__dict__.get("landmark_calibration_", (0.0, 0.0))
-    return model.with_calibration((c + d * a, d * b), (d * lc, d * ld))
+    knots = model.__dict__.get("landmark_calibration_", ())
+    composed = tuple((week, c + d * ka, d * kb) for week, ka, kb in knots)
+    return model.with_calibration((c + d * a, d * b), composed)
 
 
 @dataclass(frozen=True)

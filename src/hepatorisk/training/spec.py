@@ -95,8 +95,9 @@ class UncertaintySpec(_Spec):
 class ModelSpec(_Spec):
     lightgbm: dict[str, float] = {}  # includes num_threads (LightGBM's threads; default 2)
     search: SearchSpec = SearchSpec()
-    # by_landmark: calibration intercept and slope linear in the landmark week (estimators.py)
-    calibration: Literal["pooled", "by_landmark"] = "pooled"
+    # by_landmark: calibration intercept and slope linear in the landmark week; per_landmark:
+    # fitted on each landmark week's calibration rows (estimators.py)
+    calibration: Literal["pooled", "by_landmark", "per_landmark"] = "pooled"
     uncertainty: UncertaintySpec = UncertaintySpec()
     # dask: the booster is trained by lightgbm.dask across workers (training/dask_fitting.py)
     engine: Literal["local", "dask"] = "local"

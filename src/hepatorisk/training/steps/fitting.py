@@ -25,7 +25,7 @@ from hepatorisk.training.steps.ingestion import Dataset
 from hepatorisk.training.steps.scenario_models import fit_scenario_models
 from hepatorisk.training.steps.splitting import Split
 
-__all__ = ["Trained", "calibrate", "derived_features", "feature_columns", "train"]
+__all__ = ["Trained", "booster_params", "calibrate", "derived_features", "feature_columns", "train"]
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,7 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
     builder.fit(records.iloc[parts.train])
     X = builder.transform(records)
     y = dataset.y
-    params: dict[str, Any] = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
-    params["calibrate_by_landmark"] = spec.model.calibration == "by_landmark"
+    params = booster_params(spec)
     search = pd.DataFrame()
     if spec.model.search.trials > 0:
         groups = None  # landmark rows: a patient's rows stay in one fold
@@ -133,6 +132,16 @@ def train(dataset: Dataset, parts: Split, spec: PipelineSpec) -> Trained:
         scenarios=fit_scenario_models(dataset, parts, spec, builder, booster),
     )
     return Trained(bundle, baseline, params, search, spec.model.uncertainty)
+
+
+def booster_params(spec: PipelineSpec) -> dict[str, Any]:
+    """The ``CalibratedBooster`` parameters of the pipeline (before any search)."""
+    params: dict[str, Any] = {k: _as_int_if_whole(v) for k, v in spec.model.lightgbm.items()}
+    params["calibrate_by_landmark"] = spec.model.calibration in ("by_landmark", "per_landmark")
+    params["landmark_form"] = (
+        "per_landmark" if spec.model.calibration == "per_landmark" else "linear"
+    )
+    return params
 
 
 def _groups(dataset: Dataset) -> np.ndarray:

@@ -77,9 +77,9 @@ def register(
             "booster_params": trained.booster_params,
             "calibration_intercept": intercept,
             "calibration_slope": slope,
-            "calibration_by_landmark": list(
-                trained.bundle.model.__dict__.get("landmark_calibration_", (0.0, 0.0))
-            ),
+            "calibration_by_landmark": [
+                list(k) for k in trained.bundle.model.__dict__.get("landmark_calibration_", ())
+            ],
             "train_rows": len(parts.train),
             "calibration_rows": len(parts.calibration),
             "test_rows": len(parts.test),
