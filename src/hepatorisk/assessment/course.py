@@ -340,9 +340,6 @@ class CourseHistory:
     entry_panel: dict[str, float]
 
 
-_VISIT_NUMBERS = ("kratom_dose_g", "cows", "craving", *LABS.values())
-
-
 def history_columns(
     histories: Sequence[CourseHistory], baseline: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:

@@ -19,7 +19,11 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from hepatorisk.exceptions import DataSourceError
-from hepatorisk.modeling.estimators import CalibratedBooster, knots_from_saved
+from hepatorisk.modeling.estimators import (
+    CalibratedBooster,
+    knots_from_saved,
+    saved_calibration,
+)
 from hepatorisk.modeling.features import LANDMARK, FeatureBuilder, Records
 from hepatorisk.modeling.scenarios import ScenarioModels
 from hepatorisk.modeling.uncertainty import Ensemble
@@ -441,7 +445,6 @@ class ModelBundle:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.booster_.save_model(str(directory / "booster.txt"))
         intercept, slope = self.model.calibration_
-        knots = self.model.__dict__.get("landmark_calibration_", ())
         document = {
             "format": BUNDLE_FORMAT,
             "features": self.features.to_dict(),
@@ -452,7 +455,7 @@ class ModelBundle:
                 # by landmark: [week, intercept, slope] knots, linear between them (none:
                 # pooled); earlier bundles held landmark_intercept/landmark_slope (c, d) of
                 # intercept + c * L, slope + d * L, still read
-                "landmark_knots": [list(k) for k in knots],
+                "landmark_knots": saved_calibration(self.model)["landmark_calibration"],
             },
             "metadata": self.metadata,
             "labels": self.labels,

@@ -16,7 +16,7 @@ natural-cubic-like B-splines for continuous predictors and one-hot categories.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lightgbm as lgb
@@ -43,6 +43,7 @@ __all__ = [
     "fit_per_landmark_calibration",
     "knot_affine",
     "knots_from_saved",
+    "saved_calibration",
 ]
 
 #: the model input holding the landmark week (``cohorts.history``)
@@ -75,7 +76,12 @@ def fit_landmark_calibration(margin: np.ndarray, week: np.ndarray, y: np.ndarray
     model = LogisticRegression(C=np.inf, max_iter=1000)
     model.fit(np.column_stack([m, w, w * m]), np.asarray(y, dtype=int))
     b, c, d = (float(v) for v in model.coef_[0])
-    a = float(model.intercept_[0])
+    return _linear_knots((float(model.intercept_[0]), b), c, d)
+
+
+def _linear_knots(calibration: tuple[float, float], c: float, d: float) -> Knots:
+    """The knots of intercept ``a + c L`` and slope ``b + d L`` (``calibration`` = ``(a, b)``)."""
+    a, b = calibration
     return ((0.0, a, b), (1.0, a + c, b + d))
 
 
@@ -117,13 +123,20 @@ def knot_affine(knots: Knots, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return a[i] + t * (a[i + 1] - a[i]), b[i] + t * (b[i + 1] - b[i])
 
 
-def calibration_from_saved(
-    calibration: Sequence[float], landmark: Sequence[Any] | None
-) -> tuple[tuple[float, float], Knots]:
-    """A saved member's or scenario model's ``(intercept, slope)`` and knots
-    (``knots_from_saved``)."""
-    a, b = (float(v) for v in calibration)
-    return (a, b), knots_from_saved(landmark, (a, b))
+def saved_calibration(model: CalibratedBooster) -> dict[str, list[Any]]:
+    """An ensemble member's or scenario model's calibration as its bundle saves it (read back
+    by ``calibration_from_saved``)."""
+    return {
+        "calibration": list(model.calibration_),
+        "landmark_calibration": [list(k) for k in model.__dict__.get("landmark_calibration_", ())],
+    }
+
+
+def calibration_from_saved(saved: Mapping[str, Any]) -> tuple[tuple[float, float], Knots]:
+    """``(intercept, slope)`` and knots of a ``saved_calibration`` (or of the earlier format,
+    ``knots_from_saved``)."""
+    a, b = (float(v) for v in saved["calibration"])
+    return (a, b), knots_from_saved(saved["landmark_calibration"], (a, b))
 
 
 def knots_from_saved(saved: Sequence[Any] | None, calibration: tuple[float, float]) -> Knots:
@@ -133,10 +146,7 @@ def knots_from_saved(saved: Sequence[Any] | None, calibration: tuple[float, floa
     if values and all(isinstance(v, list | tuple) for v in values):
         return tuple((float(w), float(a), float(b)) for w, a, b in values)
     c, d = (float(v) for v in values) if values else (0.0, 0.0)
-    if (c, d) == (0.0, 0.0):
-        return ()
-    a, b = calibration
-    return ((0.0, a, b), (1.0, a + c, b + d))
+    return () if (c, d) == (0.0, 0.0) else _linear_knots(calibration, c, d)
 
 
 class CalibratedBooster(ClassifierMixin, BaseEstimator):

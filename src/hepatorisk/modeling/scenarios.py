@@ -17,7 +17,11 @@ from typing import Any
 
 import lightgbm as lgb
 
-from hepatorisk.modeling.estimators import CalibratedBooster, calibration_from_saved
+from hepatorisk.modeling.estimators import (
+    CalibratedBooster,
+    calibration_from_saved,
+    saved_calibration,
+)
 
 __all__ = ["ScenarioModels"]
 
@@ -47,15 +51,7 @@ class ScenarioModels:
         return {
             "served": self.served,
             "noise_points": self.noise_points,
-            "models": {
-                name: {
-                    "calibration": list(m.calibration_),
-                    "landmark_calibration": [
-                        list(k) for k in m.__dict__.get("landmark_calibration_", ())
-                    ],
-                }
-                for name, m in self.models.items()
-            },
+            "models": {name: saved_calibration(m) for name, m in self.models.items()},
         }
 
     @classmethod
@@ -69,12 +65,7 @@ class ScenarioModels:
         the served model's parameters."""
         saved = data["models"]
         models = {
-            name: template.with_calibration(
-                *calibration_from_saved(
-                    saved[name]["calibration"], saved[name]["landmark_calibration"]
-                ),
-                booster,
-            )
+            name: template.with_calibration(*calibration_from_saved(saved[name]), booster)
             for name, booster in zip(saved, boosters, strict=True)
         }
         noise = data.get("noise_points")

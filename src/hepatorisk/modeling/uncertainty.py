@@ -29,7 +29,11 @@ import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import norm
 
-from hepatorisk.modeling.estimators import CalibratedBooster, calibration_from_saved
+from hepatorisk.modeling.estimators import (
+    CalibratedBooster,
+    calibration_from_saved,
+    saved_calibration,
+)
 
 __all__ = ["MIN_ROWS_PER_WEEK", "Ensemble", "fit_widening", "fit_widenings"]
 
@@ -98,15 +102,7 @@ class Ensemble:
             "level": self.level,
             "widening": self.widening,
             "widening_by_week": {str(w): f for w, f in self.widening_by_week.items()},
-            "members": [
-                {
-                    "calibration": list(m.calibration_),
-                    "landmark_calibration": [
-                        list(k) for k in m.__dict__.get("landmark_calibration_", ())
-                    ],
-                }
-                for m in self.members
-            ],
+            "members": [saved_calibration(m) for m in self.members],
         }
 
     @classmethod
@@ -115,10 +111,7 @@ class Ensemble:
     ) -> Ensemble:
         """Members rebuilt around their saved boosters, with the served model's parameters."""
         members = [
-            template.with_calibration(
-                *calibration_from_saved(saved["calibration"], saved["landmark_calibration"]),
-                booster,
-            )
+            template.with_calibration(*calibration_from_saved(saved), booster)
             for booster, saved in zip(boosters, data["members"], strict=True)
         ]
         by_week = {float(w): float(f) for w, f in (data.get("widening_by_week") or {}).items()}

@@ -18,6 +18,7 @@ import pandas as pd
 from hepatorisk.figures import performance as performance_figures
 from hepatorisk.figures.style import Drawn, png_bytes, styled
 from hepatorisk.modeling import scores
+from hepatorisk.modeling.estimators import saved_calibration
 from hepatorisk.modeling.scores import BASELINE, MODEL, ORACLE
 from hepatorisk.training.spec import PipelineSpec
 from hepatorisk.training.steps.evaluation import Evaluation
@@ -77,8 +78,8 @@ def register(
             "booster_params": trained.booster_params,
             "calibration_intercept": intercept,
             "calibration_slope": slope,
-            "calibration_by_landmark": [
-                list(k) for k in trained.bundle.model.__dict__.get("landmark_calibration_", ())
+            "calibration_by_landmark": saved_calibration(trained.bundle.model)[
+                "landmark_calibration"
             ],
             "train_rows": len(parts.train),
             "calibration_rows": len(parts.calibration),
