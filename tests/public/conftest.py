@@ -1,8 +1,7 @@
 """Shared fixtures for the public-cohort tests: the vendored data and the vendored oracles.
 
-Everything a test needs is in the repository (data/public/, tests/public/oracles/). The project's
-reference folder ``../shared`` beside a checkout is read only by an optional extra check
-(``shared_public``), which is skipped, saying why, when the folder is absent.
+Everything a test needs is in the repository (data/public/, tests/public/oracles/); no test reads
+anything outside it, so a clone on its own runs every test.
 """
 
 from __future__ import annotations
@@ -28,8 +27,6 @@ ORACLE_SHA256 = {
         "bae9eb8aa6151d85b985a82ae279e53ab856acb46e9eda5e52a47d9ea43603e5"
     ),
 }
-# the project's reference folder beside a checkout: optional (an extra check only)
-SHARED_PUBLIC = REPO_ROOT / ".." / "shared" / "data" / "public"
 
 
 def oracle(name: str) -> Path:
@@ -38,19 +35,6 @@ def oracle(name: str) -> Path:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert digest == ORACLE_SHA256[name], f"{path}: sha256 {digest} is not the vendored file's"
     return path
-
-
-@pytest.fixture(scope="session")
-def shared_public() -> Path:
-    """``../shared/data/public`` beside the repository root, for optional extra checks only:
-    skipped with the reason when absent (a clone on its own has no such folder)."""
-    folder = SHARED_PUBLIC.resolve()
-    if not folder.is_dir():
-        pytest.skip(
-            f"optional extra check: {folder} is absent (the project's reference folder beside "
-            "a checkout); the vendored copies in data/public/ are tested without it"
-        )
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -52,23 +52,6 @@ def test_fetch_from_a_local_folder_reproduces_the_vendored_files(name: str, tmp_
         assert sha256_file(dest / item.name) == DATASETS[name].file(item.name).sha256
 
 
-@pytest.mark.parametrize(
-    ("name", "shared"), [("ctn0094", "ctn0094"), ("nhanes", "nhanes_2017_2018")]
-)
-def test_fetch_from_shared_reproduces_the_vendored_files(
-    name: str, shared: str, tmp_path: Path, shared_public: Path
-) -> None:
-    """Optional extra: the project's reference folder holds the same bytes (skipped without it)."""
-    dest = tmp_path / name
-    source = str(shared_public / shared)
-    code = main(["-q", "data", "fetch", name, "--from", source, "--dest", str(dest)])
-    assert code == 0
-    for item in DATASETS[name].files:
-        assert sha256_file(dest / item.name) == sha256_file(
-            VENDORED / DATASETS[name].folder / item.name
-        )
-
-
 def _copy_of(name: str, tmp_path: Path) -> Path:
     folder = tmp_path / "src"
     shutil.copytree(VENDORED / DATASETS[name].folder, folder)
