@@ -195,13 +195,26 @@ class PipelineSpec(_Spec):
         return self
 
 
-def load_pipeline(path: Path, overrides: list[str] | None = None) -> PipelineSpec:
-    """Read ``path`` and apply ``key=value`` overrides; errors name the file, line and key."""
+def _load_extended(path: Path, seen: tuple[Path, ...]) -> SourcedConfig:
+    """``path`` over the file it ``extends`` (itself perhaps extending another), sources kept.
+
+    Shared sections live in one file that pipelines extend; a variant of a pipeline (the
+    full-size cohort's) extends that pipeline.
+    """
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise ConfigError(f"{path}: extends itself ({chain})")
     config = load_sourced_yaml(path, require_sources=False)
     base = config.values.pop("extends", None)
-    if base is not None:  # shared sections live in one file that pipelines extend
-        parent = load_sourced_yaml(path.parent / str(base), require_sources=False)
-        config = merge_overrides(parent, config)
+    if base is None:
+        return config
+    parent = _load_extended(path.parent / str(base), (*seen, path.resolve()))
+    return merge_overrides(parent, config)
+
+
+def load_pipeline(path: Path, overrides: list[str] | None = None) -> PipelineSpec:
+    """Read ``path`` and apply ``key=value`` overrides; errors name the file, line and key."""
+    config = _load_extended(path, ())
     for item in overrides or []:
         key, sep, text = item.partition("=")
         if not sep or not key:

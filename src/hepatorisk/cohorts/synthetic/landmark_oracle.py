@@ -1056,7 +1056,8 @@ def _active_injury(
         stop = float(o) if symptomatic else np.inf
         bound = _bound(draws, onset_w, inj, stop, config) + np.maximum(sym_ll[:, o], 0.0)
         pre_ok = _jaundice_ok(jaundice, seen, 1, o, jaundice_before)
-        score = np.log(np.maximum(weight.max(axis=1), 1e-300) / reference) + bound
+        # in logs: the ratio itself underflows to 0 when the reference likelihood is large
+        score = np.log(np.maximum(weight.max(axis=1), 1e-300)) - np.log(reference) + bound
         sel = np.flatnonzero(keep & (score > np.log(_PRUNE)) & (pre_ok > 0))
         if len(sel) == 0:
             continue
