@@ -47,7 +47,7 @@ demo: setup system-deps ## the main job: cohort, both models trained, gated, exp
 # landmark) are measured on a cohort large enough to tell them from sampling noise: each
 # synthetic pipeline's full-size variant (pipelines/*_full.yaml: 200,000 patients in
 # work/cohort-full, the scenario cohorts beside it). Registered as challengers.
-full: setup ## both synthetic pipelines on 200,000 patients, where issue 13's per-landmark bars are measured (about 1.5 h on 2 cores)
+full: setup ## both synthetic pipelines on 200,000 patients, where issue 13's per-landmark bars are measured (52 min on 2 cores, README)
 	$(BIN)/hepatorisk train pipelines/liver_synthetic_full.yaml
 	$(BIN)/hepatorisk train pipelines/relapse_synthetic_full.yaml
 
