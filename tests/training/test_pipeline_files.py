@@ -48,6 +48,9 @@ def test_full_size_pipeline_is_its_base_plus_what_it_states(outcome: str, own: d
     assert changed.pop("cohort.path") == ("work/cohort", "work/cohort-full")
     assert changed.pop("cohort.generate.patients") == (20000, 200000)
     assert changed.pop("landmarks.compare_designs") == (True, False)
+    # issue 13's bars, held by the gate at every landmark
+    assert changed.pop("gate.landmark_min_auroc_vs_oracle") == (None, 0.97)
+    assert changed.pop("gate.landmark_calibration_slope") == (None, (0.9, 1.1))
     assert {key: new for key, (_, new) in changed.items()} == own
     # what neither file states comes from the shared base, two files up
     assert full["model"]["uncertainty"]["members"] == 10
