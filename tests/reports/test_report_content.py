@@ -136,3 +136,16 @@ def test_the_uncertainty_range_is_reported_as_the_run_measured_it(built: Built) 
         assert row["range_coverage"] == logged[f"test_range_coverage_w{row['week']}"]
     html = (built.out / "report.html").read_text()
     assert f"held the true risk for {100 * logged['test_range_coverage']:.1f}%" in html
+
+
+def test_the_gate_words_what_stands_in_for_an_unset_landmark_criterion(built: Built) -> None:
+    html = (built.out / "report.html").read_text()
+    found = re.search(r"Promotion gate: (.*?)\.</p>", html)
+    assert found is not None
+    sentence = found.group(1)
+    assert "None" not in sentence
+    # the pipeline sets no landmark criteria: the pooled ones apply, the oracle ratio is unchecked
+    assert "landmark min auroc as pooled" in sentence
+    assert "landmark calibration slope as pooled" in sentence
+    assert "landmark min auroc vs oracle not checked" in sentence
+    assert "min auroc 0.62" in sentence

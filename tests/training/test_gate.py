@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from training_support import FAST, PIPELINES
 
+from hepatorisk import tracking
 from hepatorisk.cli import main
 from hepatorisk.training.gate import decide
 from hepatorisk.training.runner import run_pipeline
@@ -81,7 +83,15 @@ def test_promote_accepts_first_version_and_refuses_a_worse_challenger(
     assert main(["promote", "hepatorisk-relapse"]) == 0
     assert "promoted to champion" in capsys.readouterr().out
     client = mlflow.MlflowClient()
-    assert str(client.get_model_version_by_alias("hepatorisk-relapse", "champion").version) == "1"
+    first = client.get_model_version_by_alias("hepatorisk-relapse", "champion")
+    assert str(first.version) == "1"
+    # a first version's change record lists no parameter "changed" from a champion it never had
+    record_file = tracking.download_run_artifact(
+        first.run_id, "governance/change_record.json", project
+    )
+    changed = json.loads(record_file.read_text())["changed"]
+    assert changed["kind"] == "first version"
+    assert changed["parameters"] == {}
 
     # deliberately worse: blind the model to the predictors of relapse
     blind = (

@@ -111,7 +111,9 @@ def build(
         "promoted_by": os.environ.get(PROMOTED_BY_VARIABLE) or getpass.getuser(),
         "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "changed": {
-            "kind": "recalibration" if is_recalibration else "retraining",
+            "kind": "recalibration"
+            if is_recalibration
+            else ("retraining" if old is not None else "first version"),
             "data": {
                 "before": old_meta.get("dataset_digest"),
                 "after": meta.get("dataset_digest"),
@@ -126,7 +128,10 @@ def build(
                 else new_params.get("code.git_commit"),
                 "dirty_after": new_params.get("code.git_dirty"),
             },
-            "parameters": _params_diff(old_params, new_params) if not is_recalibration else {},
+            # a first version changes no champion's parameters: its own are in its run
+            "parameters": _params_diff(old_params, new_params)
+            if old_run is not None and not is_recalibration
+            else {},
             "recalibration": recalibrations[-1] if is_recalibration else None,
         },
         "acceptance": {"criteria_and_results": list(reasons)},

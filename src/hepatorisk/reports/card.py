@@ -12,6 +12,8 @@ from hepatorisk.clinical.ctcae import GRADE_2_ABOVE
 from hepatorisk.cohorts.synthetic.tables import OUTCOMES
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from hepatorisk.reports.artifacts import RunArtifacts
 
 __all__ = [
@@ -177,11 +179,26 @@ def model_card(run: RunArtifacts, meta: dict[str, Any]) -> dict[str, Any]:
             "booster": _booster_table(p),
             **_calibration_and_comparator(run),
             "search": _search(p),
-            "gate": {k.removeprefix("gate."): v for k, v in p.items() if k.startswith("gate.")},
+            "gate": _gate(p),
         },
         "ethics": [s.strip() for s in prose["ethics"]],
         "caveats": str(prose["caveats"]["synthetic" if kind == "synthetic" else "real"]).strip(),
     }
+
+
+# what stands in for a landmark criterion the pipeline left unset (training/gate.py)
+_GATE_UNSET = {
+    "landmark_min_auroc": "as pooled",
+    "landmark_calibration_slope": "as pooled",
+    "landmark_min_auroc_vs_oracle": "not checked",
+}
+
+
+def _gate(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The gate's criteria as the run logged them; an unset one says what the gate does instead
+    (a review board reads words, not ``None``)."""
+    gate = {k.removeprefix("gate."): v for k, v in params.items() if k.startswith("gate.")}
+    return {k: _GATE_UNSET.get(k, "not set") if v in (None, "None") else v for k, v in gate.items()}
 
 
 def _calibration_and_comparator(run: RunArtifacts) -> dict[str, str]:
