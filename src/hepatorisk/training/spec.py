@@ -201,15 +201,14 @@ def _load_extended(path: Path, seen: tuple[Path, ...]) -> SourcedConfig:
     Shared sections live in one file that pipelines extend; a variant of a pipeline (the
     full-size cohort's) extends that pipeline.
     """
-    if path.resolve() in seen:
-        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
-        raise ConfigError(f"{path}: extends itself ({chain})")
+    chain = (*seen, path.resolve())
+    if chain[-1] in seen:
+        raise ConfigError(f"{path}: extends itself ({' -> '.join(str(p) for p in chain)})")
     config = load_sourced_yaml(path, require_sources=False)
     base = config.values.pop("extends", None)
     if base is None:
         return config
-    parent = _load_extended(path.parent / str(base), (*seen, path.resolve()))
-    return merge_overrides(parent, config)
+    return merge_overrides(_load_extended(path.parent / str(base), chain), config)
 
 
 def load_pipeline(path: Path, overrides: list[str] | None = None) -> PipelineSpec:

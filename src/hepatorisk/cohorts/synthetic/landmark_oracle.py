@@ -1052,12 +1052,14 @@ def _active_injury(
     out = np.zeros((2, 2, m, 2, len(future) + 1))  # (B, C) x (full, hidden)
     peaks, _ = _nodes(inj.alt_peak_xuln.median, inj.alt_peak_xuln.sd_log, grid.peak_step, grid.span)
     jaundice_before = draws.b0 > config.symptoms.jaundice_bilirubin_mg_dl
+    # pruning scores in logs: the likelihood ratio itself underflows to 0 when the reference
+    # likelihood is large
+    log_reference = np.log(reference)
     for o, symptomatic, onset_w, weight, keep in pairs:
         stop = float(o) if symptomatic else np.inf
         bound = _bound(draws, onset_w, inj, stop, config) + np.maximum(sym_ll[:, o], 0.0)
         pre_ok = _jaundice_ok(jaundice, seen, 1, o, jaundice_before)
-        # in logs: the ratio itself underflows to 0 when the reference likelihood is large
-        score = np.log(np.maximum(weight.max(axis=1), 1e-300)) - np.log(reference) + bound
+        score = np.log(np.maximum(weight.max(axis=1), 1e-300)) - log_reference + bound
         sel = np.flatnonzero(keep & (score > np.log(_PRUNE)) & (pre_ok > 0))
         if len(sel) == 0:
             continue
